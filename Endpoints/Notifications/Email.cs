@@ -1,0 +1,74 @@
+using System.ComponentModel.DataAnnotations;
+using MailKit.Net.Smtp;
+using MailKit.Security;
+using Microsoft.Extensions.Options;
+using MimeKit;
+using Wolverine;
+
+namespace Conveyor.Notifications;
+
+/// <summary>
+/// An e-mail a handler decided to send. Returned as a Wolverine side effect, so the handler stays a pure
+/// function and the sending happens inside the message's transaction, before the commit.
+/// </summary>
+public sealed record Email(string To, string Subject, string Body, string MessageId) : ISideEffect
+{
+    public Task ExecuteAsync(IMailer mailer, CancellationToken cancellationToken) => mailer.SendAsync(this, cancellationToken);
+}
+
+public interface IMailer
+{
+    Task SendAsync(Email email, CancellationToken cancellationToken);
+}
+
+public sealed class SmtpSettings
+{
+    [Required] public string Host { get; init; } = "";
+    [Range(1, 65535)] public int Port { get; init; }
+    [Required] public string From { get; init; } = "";
+    public string? UserName { get; init; }
+    public string? Password { get; init; }
+    /// <summary>STARTTLS when the server offers it; the local catcher does not.</summary>
+    public bool UseTls { get; init; }
+}
+
+/// <summary>Sends over SMTP with MailKit, one connection per e-mail (volumes here are one mail per order event).</summary>
+public sealed class SmtpMailer(IOptions<SmtpSettings> options) : IMailer
+{
+    public async Task SendAsync(Email email, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var message = new MimeMessage
+        {
+            Subject = email.Subject,
+            MessageId = email.MessageId,
+            Body = new TextPart("plain") { Text = email.Body },
+        };
+        message.From.Add(MailboxAddress.Parse(settings.From));
+        message.To.Add(MailboxAddress.Parse(email.To));
+
+        using var client = new SmtpClient();
+        await client.ConnectAsync(settings.Host, settings.Port,
+            settings.UseTls ? SecureSocketOptions.StartTls : SecureSocketOptions.None, cancellationToken);
+        if (!string.IsNullOrEmpty(settings.UserName))
+        {
+            await client.AuthenticateAsync(settings.UserName, settings.Password ?? "", cancellationToken);
+        }
+
+        await client.SendAsync(message, cancellationToken);
+        await client.DisconnectAsync(quit: true, cancellationToken);
+    }
+}
+
+public static class MailerRegistration
+{
+    public static WebApplicationBuilder AddSmtpMailer(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<SmtpSettings>()
+            .BindConfiguration("Smtp")
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IMailer, SmtpMailer>();
+        return builder;
+    }
+}

@@ -1,0 +1,17 @@
+using Conveyor.Hosting;
+using Conveyor.Messages;
+using Conveyor.Notifications;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddConveyorEndpoint<NotificationsDb>("notifications", messaging => messaging
+    .SubscribesTo<OrderPlaced>()
+    .SubscribesTo<OrderConfirmed>());
+
+builder.AddSmtpMailer();
+
+var app = builder.Build();
+
+app.MapConveyorHealth();
+
+app.Run();

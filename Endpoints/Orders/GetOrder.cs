@@ -1,0 +1,50 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace Conveyor.Orders;
+
+/// <summary><c>GET /orders/{id}</c>: an order, its state and the timeline of how it got there.</summary>
+public static class GetOrder
+{
+    public sealed record LineView(string Sku, int Quantity, decimal UnitPrice);
+    public sealed record StatusChangeView(string Status, DateTimeOffset At);
+    public sealed record OrderView(
+        Guid Id,
+        string CustomerId,
+        string Status,
+        string Currency,
+        decimal Total,
+        IReadOnlyList<LineView> Lines,
+        Guid? PaymentId,
+        DateTimeOffset PlacedAt,
+        IReadOnlyList<StatusChangeView> Timeline);
+
+    public static OrderView ToView(Order order) => new(
+        order.Id,
+        order.CustomerId,
+        order.Status.ToString(),
+        order.Currency,
+        order.Total,
+        order.Lines.Select(l => new LineView(l.Sku, l.Quantity, l.UnitPrice)).ToList(),
+        order.PaymentId,
+        order.PlacedAt,
+        order.Timeline.OrderBy(t => t.At).Select(t => new StatusChangeView(t.Status.ToString(), t.At)).ToList());
+
+    public static IEndpointRouteBuilder MapGetOrder(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/orders/{id}", async (string id, OrdersDb db, CancellationToken ct) =>
+            {
+                // A malformed id names no order: same answer as an unknown one.
+                var order = Guid.TryParse(id, out var orderId)
+                    ? await db.Orders.AsNoTracking().SingleOrDefaultAsync(o => o.Id == orderId, ct)
+                    : null;
+
+                return order is null
+                    ? Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Order not found", detail: $"There is no order with id '{id}'.")
+                    : Results.Ok(ToView(order));
+            })
+            .WithName("GetOrder")
+            .Produces<OrderView>()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        return app;
+    }
+}

@@ -1,0 +1,147 @@
+using Conveyor.Messages;
+using JasperFx.Core;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Serilog;
+using Serilog.Events;
+using Serilog.Formatting.Compact;
+using Wolverine;
+using Wolverine.EntityFrameworkCore;
+using Wolverine.ErrorHandling;
+using Wolverine.Postgresql;
+using Wolverine.RabbitMQ;
+using Wolverine.RabbitMQ.Internal;
+
+namespace Conveyor.Hosting;
+
+public static class ConveyorEndpoint
+{
+    /// <summary>Name of the queue that failed messages end in, shared by every endpoint.</summary>
+    public const string ErrorQueue = "error";
+
+    private const string ReadyTag = "ready";
+
+    /// <summary>
+    /// Makes this host a Conveyor endpoint: it listens on the queue <paramref name="name"/>, owns the
+    /// database behind <c>ConnectionStrings:Database</c> (schema migrated at start-up, envelopes stored
+    /// beside the business rows), sends through a durable outbox, receives through a durable inbox, retries
+    /// and dead-letters failures, logs JSON and answers <c>/health/live</c> and <c>/health/ready</c>.
+    /// Handlers are discovered in the assembly that declares <typeparamref name="TDb"/>.
+    /// </summary>
+    public static WebApplicationBuilder AddConveyorEndpoint<TDb>(
+        this WebApplicationBuilder builder,
+        string name,
+        Action<ConveyorMessaging> messaging)
+        where TDb : DbContext
+    {
+        var connections = ConnectionSettings.From(builder.Configuration);
+        builder.Services.AddSingleton(connections);
+        builder.Services.AddSingleton(TimeProvider.System);
+
+        builder.AddJsonLogging(name);
+
+        // Registered before Wolverine so the schema exists before the first message is handled:
+        // hosted services start one after the other, in registration order.
+        builder.Services.AddHostedService<MigrateDatabaseOnStartup<TDb>>();
+
+        builder.Services.AddDbContextWithWolverineIntegration<TDb>(db => db.UseEndpointDatabase(connections.Database));
+
+        builder.Host.UseWolverine(opts =>
+        {
+            opts.ServiceName = name;
+            opts.ApplicationAssembly = typeof(TDb).Assembly;
+            opts.UseSystemTextJsonForSerialization(MessageJson.Configure);
+
+            // Outbox and inbox live in the endpoint's own database, in their own schema, so a handler's
+            // business rows and the messages it sends commit in one transaction.
+            opts.PersistMessagesWithPostgresql(connections.Database, "wolverine");
+            opts.UseEntityFrameworkCoreTransactions();
+            opts.Policies.AutoApplyTransactions();
+            opts.Policies.UseDurableInboxOnAllListeners();
+            opts.Policies.UseDurableOutboxOnAllSendingEndpoints();
+            opts.Policies.UseDurableLocalQueues();
+
+            // Scheduled retries fire on this polling cycle; the default (5 s) stretches every delay.
+            opts.Durability.ScheduledJobPollingTime = 250.Milliseconds();
+
+            opts.UseRabbitMq(connections.RabbitMqUri)
+                .AutoProvision()
+                .CustomizeDeadLetterQueueing(new DeadLetterQueue(ErrorQueue));
+
+            ApplyRecoverabilityDefaults(opts);
+
+            var endpointMessaging = new ConveyorMessaging(opts);
+            messaging(endpointMessaging);
+
+            opts.ListenToRabbitQueue(name, queue =>
+            {
+                // Quorum queues: replicated and durable, what the deployed broker uses too.
+                queue.QueueType = QueueType.quorum;
+                foreach (var exchange in endpointMessaging.Subscriptions)
+                {
+                    queue.BindExchange(exchange);
+                }
+            });
+        });
+
+        builder.Services.AddHealthChecks()
+            .AddDbContextCheck<TDb>("database", tags: [ReadyTag])
+            .AddCheck<RabbitMqHealthCheck>("broker", tags: [ReadyTag]);
+
+        builder.Services.AddProblemDetails();
+        return builder;
+    }
+
+    /// <summary>Maps <c>/health/live</c> (the process answers) and <c>/health/ready</c> (database and broker reachable).</summary>
+    public static WebApplication MapConveyorHealth(this WebApplication app)
+    {
+        app.MapHealthChecks("/health/live", new HealthCheckOptions
+        {
+            Predicate = _ => false,
+            ResponseWriter = HealthResponse.WriteAsync,
+        });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions
+        {
+            Predicate = check => check.Tags.Contains(ReadyTag),
+            ResponseWriter = HealthResponse.WriteAsync,
+        });
+        return app;
+    }
+
+    /// <summary>
+    /// Transient failures get immediate retries, then delayed retries, then the message goes to the
+    /// <c>error</c> queue with its failure details. Messages that cannot be deserialized go straight there.
+    /// </summary>
+    private static void ApplyRecoverabilityDefaults(WolverineOptions opts)
+    {
+        // Two handlers updating the same row (saga version, unique business key) race: retry at once,
+        // the second attempt sees the winner's state.
+        opts.OnException<DbUpdateException>()
+            .RetryWithCooldown(50.Milliseconds(), 100.Milliseconds(), 250.Milliseconds())
+            .Then.ScheduleRetry(1.Seconds(), 5.Seconds(), 15.Seconds())
+            .Then.MoveToErrorQueue();
+
+        opts.OnException<Exception>()
+            .RetryTimes(2)
+            .Then.ScheduleRetry(1.Seconds(), 5.Seconds(), 15.Seconds())
+            .Then.MoveToErrorQueue();
+    }
+
+    private static void AddJsonLogging(this WebApplicationBuilder builder, string endpoint)
+    {
+        builder.Services.AddSerilog((services, logger) => logger
+            .ReadFrom.Configuration(builder.Configuration)
+            .MinimumLevel.Information()
+            .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
+            .MinimumLevel.Override("Microsoft.EntityFrameworkCore", LogEventLevel.Warning)
+            .MinimumLevel.Override("Microsoft.Extensions.Diagnostics.HealthChecks", LogEventLevel.Warning)
+            .MinimumLevel.Override("Wolverine.Runtime.WolverineRuntime", LogEventLevel.Warning)
+            .Enrich.FromLogContext()
+            .Enrich.WithProperty("endpoint", endpoint)
+            .WriteTo.Console(new RenderedCompactJsonFormatter()));
+    }
+}

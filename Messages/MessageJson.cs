@@ -1,0 +1,40 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Conveyor.Messages;
+
+/// <summary>
+/// The wire format of every message: the JSON Schemas in <c>schemas/</c> describe exactly this shape,
+/// and every endpoint's serializer is configured from here, so schema and wire cannot drift apart.
+/// </summary>
+public static class MessageJson
+{
+    public static void Configure(JsonSerializerOptions options)
+    {
+        options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+        options.DictionaryKeyPolicy = JsonNamingPolicy.CamelCase;
+        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
+        // Computed members such as OrderLine.LineTotal are conveniences, not part of the contract.
+        options.IgnoreReadOnlyProperties = true;
+        // Old and new versions run side by side during a rolling deploy: unknown fields are ignored.
+        options.UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip;
+    }
+
+    public static JsonSerializerOptions Options { get; } = Create();
+
+    private static JsonSerializerOptions Create()
+    {
+        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web);
+        Configure(options);
+        options.MakeReadOnly(populateMissingResolver: true);
+        return options;
+    }
+
+    /// <summary>Every message type in the contract, for tests and tooling.</summary>
+    public static IReadOnlyList<Type> MessageTypes { get; } =
+    [
+        typeof(OrderPlaced),
+        typeof(PaymentAuthorized),
+        typeof(OrderConfirmed),
+    ];
+}

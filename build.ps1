@@ -1,0 +1,405 @@
+#!/usr/bin/env pwsh
+<#
+.SYNOPSIS
+    The single entry point for Conveyor: build, test, run and demo.
+
+.DESCRIPTION
+    Targets:
+      build   compile the solution (warnings are errors)
+      test    provision and start RabbitMQ, PostgreSQL and the SMTP catcher as needed, run every test
+              project, stop what it started, print "tests: N passed, N failed[, N skipped]"
+      up      provision and start the infrastructure and the three endpoints in the background
+      down    stop exactly what `up` started (by recorded PID)
+      demo    `up` if needed, place an order over HTTP, follow it to Confirmed and show its e-mail
+      status  what is running, where, and whether it is healthy
+
+    Run it through ./build.sh, which restores the pinned PowerShell from the tool manifest first.
+    Installing packages needs root (apt-get); everything else runs as any user.
+#>
+[CmdletBinding()]
+param(
+    [Parameter(Position = 0)]
+    [ValidateSet('build', 'test', 'up', 'down', 'demo', 'status')]
+    [string] $Target = 'build',
+
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release'
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+
+$Root = $PSScriptRoot
+$Artifacts = Join-Path $Root '.artifacts'
+$RunDir = Join-Path $Artifacts 'run'
+$LogDir = Join-Path $RunDir 'logs'
+$TestResults = Join-Path $Artifacts 'test-results'
+
+# LOCAL DEVELOPMENT DEFAULTS ONLY. These credentials exist on the developer's own machine, created by
+# this script; deployments take theirs from secrets (see deploy/).
+$DevPassword = 'conveyor-dev-only'
+$RabbitUser = 'conveyor'
+$RabbitVhost = 'conveyor'
+$TestRabbitVhost = 'conveyor-tests'
+
+$Endpoints = @(
+    @{ Name = 'orders';        Project = 'Endpoints/Orders/Conveyor.Orders.csproj';               Port = 5080 }
+    @{ Name = 'payments';      Project = 'Endpoints/Payments/Conveyor.Payments.csproj';           Port = 5081 }
+    @{ Name = 'notifications'; Project = 'Endpoints/Notifications/Conveyor.Notifications.csproj'; Port = 5082 }
+)
+# Each endpoint owns one database and one role; the tests get databases of their own.
+$Databases = @(
+    @{ Name = 'orders';                Owner = 'orders' }
+    @{ Name = 'payments';              Owner = 'payments' }
+    @{ Name = 'notifications';         Owner = 'notifications' }
+    @{ Name = 'orders_systest';        Owner = 'orders' }
+    @{ Name = 'payments_systest';      Owner = 'payments' }
+    @{ Name = 'notifications_systest'; Owner = 'notifications' }
+    @{ Name = 'conveyor_tests';        Owner = 'conveyor_tests' }
+)
+$SmtpPort = 2525
+$SmtpWebPort = 5025
+
+# What this invocation started: `test` stops only these, `down` stops everything `up` recorded.
+$script:StartedNow = [System.Collections.Generic.List[string]]::new()
+
+function Write-Step([string] $Message) { Write-Host "==> $Message" -ForegroundColor Cyan }
+
+function Invoke-Native {
+    # Runs a native command and fails the build when it fails, echoing its output on failure only.
+    param([string] $Command, [string[]] $Arguments, [switch] $Quiet, [switch] $AllowFailure)
+    $output = & $Command @Arguments 2>&1
+    $code = $LASTEXITCODE
+    if ($code -ne 0 -and -not $AllowFailure) {
+        $output | ForEach-Object { Write-Host $_ }
+        throw "'$Command $($Arguments -join ' ')' failed with exit code $code"
+    }
+    if (-not $Quiet) { $output | ForEach-Object { Write-Host $_ } }
+    return $code
+}
+
+function Test-Command([string] $Name) { [bool](Get-Command $Name -ErrorAction SilentlyContinue) }
+
+function Wait-Until {
+    param([scriptblock] $Condition, [int] $TimeoutSeconds, [string] $What)
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+    while ([DateTime]::UtcNow -lt $deadline) {
+        if (& $Condition) { return }
+        Start-Sleep -Milliseconds 500
+    }
+    throw "Timed out after $TimeoutSeconds s waiting for $What"
+}
+
+function Test-Http([string] $Url) {
+    try { (Invoke-WebRequest -Uri $Url -TimeoutSec 3 -SkipHttpErrorCheck).StatusCode -eq 200 } catch { $false }
+}
+
+# ---------------------------------------------------------------------------------------------
+# Infrastructure: RabbitMQ and PostgreSQL from the OS packages, the SMTP catcher as a dotnet tool.
+# Every "start" records what it started, so the matching "stop" stops exactly that.
+# ---------------------------------------------------------------------------------------------
+
+function Install-OsPackages {
+    $missing = @()
+    if (-not (Test-Command 'rabbitmq-server') -and -not (Test-Path '/usr/sbin/rabbitmq-server')) { $missing += 'rabbitmq-server' }
+    if (-not (Test-Path '/usr/bin/pg_ctlcluster') -or -not (Get-ChildItem '/usr/lib/postgresql' -ErrorAction SilentlyContinue)) { $missing += 'postgresql' }
+    if (-not (Test-Command 'curl')) { $missing += 'curl' }
+    if ($missing.Count -eq 0) { return }
+
+    if ((& id -u) -ne '0') { throw "Missing OS packages: $($missing -join ', '). Install them (apt-get install $($missing -join ' ')) or run as root." }
+    Write-Step "Installing $($missing -join ', ') with apt-get"
+    $env:DEBIAN_FRONTEND = 'noninteractive'
+    Invoke-Native 'apt-get' @('update', '-qq') -Quiet | Out-Null
+    Invoke-Native 'apt-get' (@('install', '-y', '-qq', '--no-install-recommends') + $missing) -Quiet | Out-Null
+}
+
+function Get-PostgresCluster {
+    # pg_lsclusters: "15  main    5432 online postgres /var/lib/postgresql/15/main ..."
+    $line = (& pg_lsclusters --no-header 2>$null | Select-Object -First 1)
+    if (-not $line) { throw 'No PostgreSQL cluster found (pg_lsclusters printed nothing).' }
+    $parts = -split $line
+    return @{ Version = $parts[0]; Name = $parts[1]; Port = [int]$parts[2]; Online = ($parts[3] -eq 'online') }
+}
+
+function Start-Postgres {
+    $cluster = Get-PostgresCluster
+    if (-not $cluster.Online) {
+        Write-Step "Starting PostgreSQL $($cluster.Version)/$($cluster.Name)"
+        Invoke-Native 'pg_ctlcluster' @($cluster.Version, $cluster.Name, 'start') -Quiet | Out-Null
+        New-Item -ItemType File -Force (Join-Path $RunDir 'started-postgresql') | Out-Null
+        $script:StartedNow.Add('postgresql')
+    }
+    Wait-Until { (& pg_isready -h 127.0.0.1 -p $cluster.Port 2>&1) -and $LASTEXITCODE -eq 0 } 60 'PostgreSQL to accept connections'
+}
+
+function Test-RabbitRunning {
+    & rabbitmqctl -q status *> $null
+    return $LASTEXITCODE -eq 0
+}
+
+function Start-RabbitMq {
+    if (-not (Test-RabbitRunning)) {
+        Write-Step 'Starting RabbitMQ'
+        # No systemd here: the init script (or the server itself, detached) is how it starts.
+        if (Test-Path '/etc/init.d/rabbitmq-server') { Invoke-Native 'service' @('rabbitmq-server', 'start') -Quiet | Out-Null }
+        else { Invoke-Native 'rabbitmq-server' @('-detached') -Quiet | Out-Null }
+        New-Item -ItemType File -Force (Join-Path $RunDir 'started-rabbitmq') | Out-Null
+        $script:StartedNow.Add('rabbitmq')
+    }
+    Invoke-Native 'rabbitmqctl' @('-q', 'await_startup', '--timeout', '120') -Quiet | Out-Null
+    Invoke-Native 'rabbitmq-plugins' @('-q', 'enable', 'rabbitmq_management', 'rabbitmq_prometheus') -Quiet | Out-Null
+}
+
+function Initialize-RabbitMq {
+    $users = & rabbitmqctl -q list_users 2>$null
+    if (-not ($users | Where-Object { ($_ -split '\s+')[0] -eq $RabbitUser })) {
+        Invoke-Native 'rabbitmqctl' @('-q', 'add_user', $RabbitUser, $DevPassword) -Quiet | Out-Null
+    }
+    Invoke-Native 'rabbitmqctl' @('-q', 'set_user_tags', $RabbitUser, 'management') -Quiet | Out-Null
+    foreach ($vhost in @($RabbitVhost, $TestRabbitVhost)) {
+        Invoke-Native 'rabbitmqctl' @('-q', 'add_vhost', $vhost) -Quiet -AllowFailure | Out-Null
+        Invoke-Native 'rabbitmqctl' @('-q', 'set_permissions', '-p', $vhost, $RabbitUser, '.*', '.*', '.*') -Quiet | Out-Null
+    }
+}
+
+function Invoke-Psql([string] $Sql, [string] $Database = 'postgres') {
+    # Through the local socket as the postgres OS user: Debian only trusts peer logins there.
+    $output = & runuser -u postgres -- psql -X -q -t -A -v ON_ERROR_STOP=1 -d $Database -c $Sql 2>&1
+    if ($LASTEXITCODE -ne 0) { throw "psql failed: $output" }
+    return $output
+}
+
+function Initialize-Postgres {
+    $roles = ($Databases | ForEach-Object { $_.Owner }) | Sort-Object -Unique
+    foreach ($role in $roles) {
+        if (-not (Invoke-Psql "SELECT 1 FROM pg_roles WHERE rolname = '$role'")) {
+            Invoke-Psql "CREATE ROLE $role LOGIN PASSWORD '$DevPassword'" | Out-Null
+        }
+    }
+    foreach ($db in $Databases) {
+        if (-not (Invoke-Psql "SELECT 1 FROM pg_database WHERE datname = '$($db.Name)'")) {
+            Invoke-Psql "CREATE DATABASE $($db.Name) OWNER $($db.Owner)" | Out-Null
+        }
+        # No endpoint may connect to another endpoint's database.
+        Invoke-Psql "REVOKE CONNECT ON DATABASE $($db.Name) FROM PUBLIC; GRANT CONNECT ON DATABASE $($db.Name) TO $($db.Owner)" | Out-Null
+    }
+}
+
+function Start-Infrastructure {
+    New-Item -ItemType Directory -Force $RunDir, $LogDir | Out-Null
+    Install-OsPackages
+    Start-Postgres
+    Start-RabbitMq
+    Initialize-Postgres
+    Initialize-RabbitMq
+    Start-SmtpCatcher
+}
+
+function Stop-Infrastructure([switch] $OnlyStartedNow) {
+    function Should-Stop([string] $Name) { -not $OnlyStartedNow -or $script:StartedNow.Contains($Name) }
+    if (Should-Stop 'smtp4dev') { Stop-Recorded 'smtp4dev' }
+    if ((Should-Stop 'rabbitmq') -and (Test-Path (Join-Path $RunDir 'started-rabbitmq'))) {
+        Write-Step 'Stopping RabbitMQ (started by this script)'
+        if (Test-Path '/etc/init.d/rabbitmq-server') { Invoke-Native 'service' @('rabbitmq-server', 'stop') -Quiet -AllowFailure | Out-Null }
+        else { Invoke-Native 'rabbitmqctl' @('-q', 'stop') -Quiet -AllowFailure | Out-Null }
+        Remove-Item (Join-Path $RunDir 'started-rabbitmq')
+    }
+    if ((Should-Stop 'postgresql') -and (Test-Path (Join-Path $RunDir 'started-postgresql'))) {
+        Write-Step 'Stopping PostgreSQL (started by this script)'
+        $cluster = Get-PostgresCluster
+        Invoke-Native 'pg_ctlcluster' @($cluster.Version, $cluster.Name, 'stop') -Quiet -AllowFailure | Out-Null
+        Remove-Item (Join-Path $RunDir 'started-postgresql')
+    }
+}
+
+# ---------------------------------------------------------------------------------------------
+# Background processes, each with a PID file and a log file.
+# ---------------------------------------------------------------------------------------------
+
+function Get-RecordedPid([string] $Name) {
+    $pidFile = Join-Path $RunDir "$Name.pid"
+    if (-not (Test-Path $pidFile)) { return $null }
+    $recorded = [int](Get-Content $pidFile -Raw)
+    if (Get-Process -Id $recorded -ErrorAction SilentlyContinue) { return $recorded }
+    Remove-Item $pidFile
+    return $null
+}
+
+function Start-Recorded {
+    param([string] $Name, [string] $Command, [string[]] $Arguments, [hashtable] $Environment = @{})
+    if (Get-RecordedPid $Name) { Write-Host "    $Name already running (pid $(Get-RecordedPid $Name))"; return }
+    $log = Join-Path $LogDir "$Name.log"
+    $exports = ($Environment.GetEnumerator() | ForEach-Object { "export $($_.Key)='$($_.Value)';" }) -join ' '
+    $quoted = ($Arguments | ForEach-Object { "'" + ($_ -replace "'", "'\''") + "'" }) -join ' '
+    # setsid + nohup: the process outlives this script and its terminal, in a session of its own.
+    $started = & bash -c "$exports cd '$Root'; setsid nohup '$Command' $quoted >> '$log' 2>&1 < /dev/null & echo `$!"
+    Set-Content -Path (Join-Path $RunDir "$Name.pid") -Value $started.Trim()
+    $script:StartedNow.Add($Name)
+    Write-Host "    started $Name (pid $($started.Trim()), log $log)"
+}
+
+function Stop-Recorded([string] $Name) {
+    $running = Get-RecordedPid $Name
+    if (-not $running) { return }
+    Write-Host "    stopping $Name (pid $running)"
+    & kill -TERM $running 2>$null
+    $deadline = [DateTime]::UtcNow.AddSeconds(15)
+    while ((Get-Process -Id $running -ErrorAction SilentlyContinue) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 200 }
+    if (Get-Process -Id $running -ErrorAction SilentlyContinue) { & kill -KILL $running 2>$null }
+    Remove-Item (Join-Path $RunDir "$Name.pid") -ErrorAction SilentlyContinue
+}
+
+function Start-SmtpCatcher {
+    Write-Step "SMTP catcher (smtp4dev) on 127.0.0.1:$SmtpPort, web UI on http://127.0.0.1:$SmtpWebPort"
+    if (-not (Get-RecordedPid 'smtp4dev') -and (Test-Http "http://127.0.0.1:$SmtpWebPort/api/messages")) {
+        Write-Host "    an SMTP catcher is already answering on $SmtpWebPort; using it"
+        return
+    }
+    Start-Recorded 'smtp4dev' 'dotnet' @('tool', 'run', 'smtp4dev', "--urls=http://127.0.0.1:$SmtpWebPort", "--smtpport=$SmtpPort",
+        '--imapport=0', '--pop3port=0', '--db=', '--hostname=localhost', '--nousersettings', '--bindaddress=127.0.0.1', '--messagestokeep=10000')
+    Wait-Until { Test-Http "http://127.0.0.1:$SmtpWebPort/api/messages" } 60 'the SMTP catcher'
+}
+
+# ---------------------------------------------------------------------------------------------
+# Targets
+# ---------------------------------------------------------------------------------------------
+
+function Invoke-Build {
+    Write-Step "Building Conveyor.slnx ($Configuration)"
+    Invoke-Native 'dotnet' @('build', (Join-Path $Root 'Conveyor.slnx'), '-c', $Configuration, '-nologo', '-v', 'q', '-clp:ErrorsOnly') | Out-Null
+}
+
+function Get-EndpointDll($Endpoint) {
+    $name = [IO.Path]::GetFileNameWithoutExtension($Endpoint.Project)
+    return Join-Path $Root (Join-Path (Split-Path $Endpoint.Project) "bin/$Configuration/net10.0/$name.dll")
+}
+
+function Invoke-Up {
+    Start-Infrastructure
+    Invoke-Build
+    Write-Step 'Starting the endpoints'
+    foreach ($endpoint in $Endpoints) {
+        Start-Recorded $endpoint.Name 'dotnet' @((Get-EndpointDll $endpoint)) @{
+            ASPNETCORE_ENVIRONMENT = 'Development'
+            DOTNET_ThreadPool_UnfairSemaphoreSpinLimit = '0'
+        }
+    }
+    foreach ($endpoint in $Endpoints) {
+        $ready = "http://127.0.0.1:$($endpoint.Port)/health/ready"
+        try { Wait-Until { Test-Http $ready } 90 "$($endpoint.Name) to be ready ($ready)" }
+        catch {
+            Write-Host "---- last lines of $($endpoint.Name).log ----"
+            Get-Content (Join-Path $LogDir "$($endpoint.Name).log") -Tail 30 | ForEach-Object { Write-Host $_ }
+            throw
+        }
+    }
+    Show-Status
+}
+
+function Invoke-Down {
+    Write-Step 'Stopping what `up` started'
+    foreach ($endpoint in $Endpoints) { Stop-Recorded $endpoint.Name }
+    Stop-Infrastructure
+    Write-Host 'Stopped.'
+}
+
+function Show-Status {
+    Write-Step 'Conveyor'
+    foreach ($endpoint in $Endpoints) {
+        $running = Get-RecordedPid $endpoint.Name
+        $health = if (Test-Http "http://127.0.0.1:$($endpoint.Port)/health/ready") { 'ready' } elseif ($running) { 'NOT READY' } else { 'stopped' }
+        $pidText = if ($running) { "pid $running" } else { '-' }
+        Write-Host ('    {0,-14} http://127.0.0.1:{1,-6} {2,-10} {3}' -f $endpoint.Name, $endpoint.Port, $health, $pidText)
+    }
+    Write-Host ''
+    Write-Host "    Orders API          http://127.0.0.1:5080/orders"
+    Write-Host "    SMTP catcher (UI)   http://127.0.0.1:$SmtpWebPort  (SMTP on 127.0.0.1:$SmtpPort)"
+    Write-Host "    RabbitMQ management http://127.0.0.1:15672  (user $RabbitUser / $DevPassword, vhost $RabbitVhost; local dev only)"
+    Write-Host "    PostgreSQL          127.0.0.1:5432  databases orders, payments, notifications"
+    Write-Host "    Logs                $LogDir"
+    Write-Host "    Stop with           ./build.sh down"
+}
+
+function Invoke-Demo {
+    $allReady = $Endpoints | ForEach-Object { Test-Http "http://127.0.0.1:$($_.Port)/health/ready" }
+    if ($allReady -contains $false) { Invoke-Up }
+
+    $email = "demo-$([Guid]::NewGuid().ToString('N').Substring(0, 8))@example.com"
+    $body = @{
+        customerId = 'customer-42'; customerEmail = $email; currency = 'EUR'; paymentToken = 'tok_ok'
+        lines = @(@{ sku = 'BOOK-DDD'; quantity = 1; unitPrice = 42.50 }, @{ sku = 'MUG-CONVEYOR'; quantity = 2; unitPrice = 9.95 })
+    } | ConvertTo-Json -Depth 5
+    Write-Step "Placing an order for $email"
+    $response = Invoke-WebRequest -Method Post -Uri 'http://127.0.0.1:5080/orders' -ContentType 'application/json' -Body $body
+    $location = $response.Headers['Location'] | Select-Object -First 1
+    Write-Host "    $($response.StatusCode) Accepted, Location: $location"
+
+    $deadline = [DateTime]::UtcNow.AddSeconds(60)
+    $order = $null
+    while ([DateTime]::UtcNow -lt $deadline) {
+        $order = Invoke-RestMethod -Uri "http://127.0.0.1:5080$location"
+        if ($order.status -eq 'Confirmed') { break }
+        Start-Sleep -Milliseconds 250
+    }
+    if (-not $order -or $order.status -ne 'Confirmed') { throw "Order $location did not reach Confirmed within 60 s (last status: $($order.status))." }
+    Write-Step "Order $($order.id) is $($order.status): total $($order.total) $($order.currency), payment $($order.paymentId)"
+    foreach ($change in $order.timeline) { Write-Host ('    {0:o}  {1}' -f ([DateTimeOffset]$change.at), $change.status) }
+
+    $mail = $null
+    while ([DateTime]::UtcNow -lt $deadline -and -not $mail) {
+        $messages = Invoke-RestMethod -Uri "http://127.0.0.1:$SmtpWebPort/api/messages?pageSize=200"
+        $mail = $messages.results | Where-Object { $_.to -contains $email } | Select-Object -First 1
+        if (-not $mail) { Start-Sleep -Milliseconds 250 }
+    }
+    if (-not $mail) { throw "No e-mail to $email reached the SMTP catcher within 60 s." }
+    Write-Step "E-mail to $email in the SMTP catcher: `"$($mail.subject)`""
+    Write-Host "    see it at http://127.0.0.1:$SmtpWebPort"
+    Write-Host ''
+    Write-Host 'The system is still running: ./build.sh status to look, ./build.sh down to stop it.'
+}
+
+function Invoke-Test {
+    Start-Infrastructure
+    $failed = $false
+    try {
+        Invoke-Build
+        Remove-Item -Recurse -Force $TestResults -ErrorAction SilentlyContinue
+        New-Item -ItemType Directory -Force $TestResults | Out-Null
+        $env:CONVEYOR_TEST_SMTP_API = "http://127.0.0.1:$SmtpWebPort"
+        $env:CONVEYOR_TEST_SMTP_PORT = "$SmtpPort"
+        foreach ($project in @('Handlers.Tests/Handlers.Tests.csproj', 'Integration.Tests/Integration.Tests.csproj')) {
+            $name = [IO.Path]::GetFileNameWithoutExtension($project)
+            Write-Step "Testing $name"
+            & dotnet test (Join-Path $Root $project) -c $Configuration --no-build -nologo `
+                --logger "trx;LogFileName=$name.trx" --logger 'console;verbosity=normal' --results-directory $TestResults
+            if ($LASTEXITCODE -ne 0) { $failed = $true }
+        }
+    }
+    finally {
+        Stop-Infrastructure -OnlyStartedNow
+    }
+
+    $passed = 0; $failedCount = 0; $skipped = 0; $files = 0
+    foreach ($trx in Get-ChildItem $TestResults -Filter '*.trx' -ErrorAction SilentlyContinue) {
+        $files++
+        [xml] $doc = Get-Content $trx.FullName -Raw
+        $counters = $doc.TestRun.ResultSummary.Counters
+        $passed += [int]$counters.passed
+        $failedCount += [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
+        $skipped += [int]$counters.notExecuted
+    }
+    if ($files -eq 0) { $failed = $true; Write-Host 'No test results were written.' }
+    $summary = "tests: $passed passed, $failedCount failed"
+    if ($skipped -gt 0) { $summary += ", $skipped skipped" }
+    Write-Host $summary
+    if ($failed -or $failedCount -gt 0) { exit 1 }
+}
+
+switch ($Target) {
+    'build' { Invoke-Build }
+    'test' { Invoke-Test }
+    'up' { Invoke-Up }
+    'down' { Invoke-Down }
+    'demo' { Invoke-Demo }
+    'status' { Show-Status }
+}
