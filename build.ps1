@@ -226,13 +226,13 @@ function Get-RecordedPid([string] $Name) {
 }
 
 function Start-Recorded {
-    param([string] $Name, [string] $Command, [string[]] $Arguments, [hashtable] $Environment = @{})
+    param([string] $Name, [string] $Command, [string[]] $Arguments, [hashtable] $Environment = @{}, [string] $WorkingDirectory = $Root)
     if (Get-RecordedPid $Name) { Write-Host "    $Name already running (pid $(Get-RecordedPid $Name))"; return }
     $log = Join-Path $LogDir "$Name.log"
     $exports = ($Environment.GetEnumerator() | ForEach-Object { "export $($_.Key)='$($_.Value)';" }) -join ' '
     $quoted = ($Arguments | ForEach-Object { "'" + ($_ -replace "'", "'\''") + "'" }) -join ' '
     # setsid + nohup: the process outlives this script and its terminal, in a session of its own.
-    $started = & bash -c "$exports cd '$Root'; setsid nohup '$Command' $quoted >> '$log' 2>&1 < /dev/null & echo `$!"
+    $started = & bash -c "$exports cd '$WorkingDirectory'; setsid nohup '$Command' $quoted >> '$log' 2>&1 < /dev/null & echo `$!"
     Set-Content -Path (Join-Path $RunDir "$Name.pid") -Value $started.Trim()
     $script:StartedNow.Add($Name)
     Write-Host "    started $Name (pid $($started.Trim()), log $log)"
@@ -279,14 +279,21 @@ function Invoke-Up {
     Invoke-Build
     Write-Step 'Starting the endpoints'
     foreach ($endpoint in $Endpoints) {
-        Start-Recorded $endpoint.Name 'dotnet' @((Get-EndpointDll $endpoint)) @{
-            ASPNETCORE_ENVIRONMENT = 'Development'
+        $dll = Get-EndpointDll $endpoint
+        # Started from its output folder: that is the content root its appsettings.json is read from.
+        Start-Recorded $endpoint.Name 'dotnet' @($dll) -WorkingDirectory (Split-Path $dll) -Environment @{
             DOTNET_ThreadPool_UnfairSemaphoreSpinLimit = '0'
         }
     }
     foreach ($endpoint in $Endpoints) {
         $ready = "http://127.0.0.1:$($endpoint.Port)/health/ready"
-        try { Wait-Until { Test-Http $ready } 90 "$($endpoint.Name) to be ready ($ready)" }
+        $name = $endpoint.Name
+        try {
+            Wait-Until {
+                if (-not (Get-RecordedPid $name)) { throw "$name exited during start-up" }
+                Test-Http $ready
+            } 90 "$name to be ready ($ready)"
+        }
         catch {
             Write-Host "---- last lines of $($endpoint.Name).log ----"
             Get-Content (Join-Path $LogDir "$($endpoint.Name).log") -Tail 30 | ForEach-Object { Write-Host $_ }

@@ -56,6 +56,10 @@ public static class ConveyorEndpoint
             opts.ApplicationAssembly = typeof(TDb).Assembly;
             opts.UseSystemTextJsonForSerialization(MessageJson.Configure);
 
+            // A message this endpoint has no handler for is a routing mistake: keep it in the error
+            // queue for an operator instead of acknowledging it into oblivion.
+            opts.UnknownMessageBehavior = UnknownMessageBehavior.DeadLetterQueue;
+
             // Outbox and inbox live in the endpoint's own database, in their own schema, so a handler's
             // business rows and the messages it sends commit in one transaction.
             opts.PersistMessagesWithPostgresql(connections.Database, "wolverine");
@@ -70,12 +74,16 @@ public static class ConveyorEndpoint
 
             opts.UseRabbitMq(connections.RabbitMqUri)
                 .AutoProvision()
+                // The durable inbox already keeps every delivered message safe; RabbitMQ 4's default
+                // delivery limit of 20 would drop (or dead-letter) a message that merely saw 20 restarts.
+                .DeliveryLimitForDurableQuorumQueues(-1)
                 .CustomizeDeadLetterQueueing(new DeadLetterQueue(ErrorQueue));
-
-            ApplyRecoverabilityDefaults(opts);
 
             var endpointMessaging = new ConveyorMessaging(opts);
             messaging(endpointMessaging);
+
+            // After the endpoint's own rules: the first matching rule wins, so an endpoint can override these.
+            ApplyRecoverabilityDefaults(opts);
 
             opts.ListenToRabbitQueue(name, queue =>
             {

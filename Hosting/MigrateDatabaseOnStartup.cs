@@ -13,9 +13,9 @@ internal sealed class MigrateDatabaseOnStartup<TDb>(IServiceProvider services, I
     {
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TDb>();
-        var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
         await db.Database.MigrateAsync(cancellationToken);
-        logger.LogInformation("Database schema of {DbContext} is current ({Applied} migrations applied)", typeof(TDb).Name, pending.Count);
+        var applied = await db.Database.GetAppliedMigrationsAsync(cancellationToken);
+        logger.LogInformation("Database schema of {DbContext} is at migration {Migration}", typeof(TDb).Name, applied.LastOrDefault());
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

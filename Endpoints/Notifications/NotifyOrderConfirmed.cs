@@ -11,7 +11,7 @@ public sealed class OrderNotYetKnownException(Guid orderId)
     : Exception($"Order {orderId} is not known to Notifications yet (its OrderPlaced has not been handled).");
 
 /// <summary>An order was confirmed: e-mail the customer, once.</summary>
-public static class NotifyOrderConfirmed
+public static class NotifyOrderConfirmedHandler
 {
     public static async Task<(OrderSummary?, SentNotification?)> LoadAsync(OrderConfirmed confirmed, NotificationsDb db, CancellationToken ct) =>
     (

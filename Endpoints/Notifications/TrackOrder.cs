@@ -5,7 +5,7 @@ using Wolverine.Persistence;
 namespace Conveyor.Notifications;
 
 /// <summary>An order was placed: keep what the e-mails will need (recipient, lines, total).</summary>
-public static class TrackOrder
+public static class TrackOrderHandler
 {
     public static Task<bool> LoadAsync(OrderPlaced placed, NotificationsDb db, CancellationToken ct) =>
         db.Orders.AnyAsync(o => o.OrderId == placed.OrderId, ct);

@@ -8,7 +8,7 @@ namespace Conveyor.Payments;
 /// An order was placed: record its payment as Pending and ask for the charge. Recording first gives the
 /// payment an id before any money moves, and that id is the idempotency key of every charge attempt.
 /// </summary>
-public static class RecordPayment
+public static class RecordPaymentHandler
 {
     public static Task<Payment?> LoadAsync(OrderPlaced placed, PaymentsDb db, CancellationToken ct) =>
         db.Payments.SingleOrDefaultAsync(p => p.OrderId == placed.OrderId, ct);

@@ -9,7 +9,7 @@ public class OrderConfirmedSendsOneEmail
     private static OrderSummary Summary()
     {
         var placed = Given.OrderPlaced();
-        return ((Insert<OrderSummary>)TrackOrder.Handle(placed, false)).Entity;
+        return ((Insert<OrderSummary>)TrackOrderHandler.Handle(placed, false)).Entity;
     }
 
     [Test]
@@ -17,7 +17,7 @@ public class OrderConfirmedSendsOneEmail
     {
         var order = Summary();
 
-        var (storage, email) = NotifyOrderConfirmed.Handle(new OrderConfirmed(order.OrderId, Guid.NewGuid(), Given.Now), order, null, Given.Clock());
+        var (storage, email) = NotifyOrderConfirmedHandler.Handle(new OrderConfirmed(order.OrderId, Guid.NewGuid(), Given.Now), order, null, Given.Clock());
 
         var sent = ((Insert<SentNotification>)storage).Entity;
         Assert.Multiple(() =>
@@ -38,7 +38,7 @@ public class OrderConfirmedSendsOneEmail
         var confirmed = new OrderConfirmed(order.OrderId, Guid.NewGuid(), Given.Now);
         var alreadySent = new SentNotification { OrderId = order.OrderId, Kind = NotificationKind.OrderConfirmed };
 
-        var (storage, email) = NotifyOrderConfirmed.Handle(confirmed, order, alreadySent, Given.Clock());
+        var (storage, email) = NotifyOrderConfirmedHandler.Handle(confirmed, order, alreadySent, Given.Clock());
 
         Assert.Multiple(() =>
         {
@@ -50,13 +50,13 @@ public class OrderConfirmedSendsOneEmail
     [Test]
     public void A_confirmation_for_an_order_not_yet_known_waits_for_a_retry() =>
         Assert.Throws<OrderNotYetKnownException>(() =>
-            NotifyOrderConfirmed.Handle(new OrderConfirmed(Guid.NewGuid(), Guid.NewGuid(), Given.Now), null, null, Given.Clock()));
+            NotifyOrderConfirmedHandler.Handle(new OrderConfirmed(Guid.NewGuid(), Guid.NewGuid(), Given.Now), null, null, Given.Clock()));
 
     [Test]
     public void The_same_order_always_gets_the_same_message_id()
     {
-        var first = NotifyOrderConfirmed.ConfirmationEmail(Summary());
-        var second = NotifyOrderConfirmed.ConfirmationEmail(Summary());
+        var first = NotifyOrderConfirmedHandler.ConfirmationEmail(Summary());
+        var second = NotifyOrderConfirmedHandler.ConfirmationEmail(Summary());
 
         Assert.That(second.MessageId, Is.EqualTo(first.MessageId).And.Contains(Summary().OrderId.ToString("N")));
     }

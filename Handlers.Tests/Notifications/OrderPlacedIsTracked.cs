@@ -10,7 +10,7 @@ public class OrderPlacedIsTracked
     {
         var placed = Given.OrderPlaced();
 
-        var summary = ((Insert<OrderSummary>)TrackOrder.Handle(placed, alreadyTracked: false)).Entity;
+        var summary = ((Insert<OrderSummary>)TrackOrderHandler.Handle(placed, alreadyTracked: false)).Entity;
 
         Assert.Multiple(() =>
         {
@@ -23,5 +23,5 @@ public class OrderPlacedIsTracked
 
     [Test]
     public void An_order_seen_before_is_not_stored_again() =>
-        Assert.That(TrackOrder.Handle(Given.OrderPlaced(), alreadyTracked: true), Is.InstanceOf<Nothing<OrderSummary>>());
+        Assert.That(TrackOrderHandler.Handle(Given.OrderPlaced(), alreadyTracked: true), Is.InstanceOf<Nothing<OrderSummary>>());
 }

@@ -10,7 +10,7 @@ public class OrderPlacedRecordsAPendingPayment
     {
         var placed = Given.OrderPlaced();
 
-        var (storage, charge) = RecordPayment.Handle(placed, existing: null, Given.Clock());
+        var (storage, charge) = RecordPaymentHandler.Handle(placed, existing: null, Given.Clock());
 
         var payment = ((Insert<Payment>)storage).Entity;
         Assert.Multiple(() =>
@@ -29,7 +29,7 @@ public class OrderPlacedRecordsAPendingPayment
         var placed = Given.OrderPlaced();
         var existing = Payment.For(placed, Guid.NewGuid(), Given.Now);
 
-        var (storage, charge) = RecordPayment.Handle(placed, existing, Given.Clock());
+        var (storage, charge) = RecordPaymentHandler.Handle(placed, existing, Given.Clock());
 
         Assert.Multiple(() =>
         {
