@@ -1,0 +1,66 @@
+using System.Net.Sockets;
+
+namespace Integration.Tests.Infrastructure;
+
+/// <summary>
+/// Where the real infrastructure is. ./build.sh test provisions exactly these (local development
+/// defaults); each can be overridden with an environment variable to run against other servers.
+/// </summary>
+public static class TestEnvironment
+{
+    // LOCAL DEVELOPMENT DEFAULT ONLY, created by build.ps1 on the test machine.
+    private const string DevPassword = "conveyor-dev-only";
+
+    public static string RabbitMq =>
+        Environment.GetEnvironmentVariable("CONVEYOR_TEST_RABBITMQ") ?? $"amqp://conveyor:{DevPassword}@127.0.0.1:5672/conveyor-tests";
+
+    public static Uri RabbitMqManagement =>
+        new(Environment.GetEnvironmentVariable("CONVEYOR_TEST_RABBITMQ_MANAGEMENT") ?? "http://127.0.0.1:15672");
+
+    public static string PostgresHost => Environment.GetEnvironmentVariable("CONVEYOR_TEST_POSTGRES_HOST") ?? "127.0.0.1";
+
+    public static string Database(string name, string role) =>
+        $"Host={PostgresHost};Port=5432;Database={name};Username={role};Password={DevPassword}";
+
+    public static Uri SmtpApi => new(Environment.GetEnvironmentVariable("CONVEYOR_TEST_SMTP_API") ?? "http://127.0.0.1:5025");
+
+    public static int SmtpPort => int.Parse(Environment.GetEnvironmentVariable("CONVEYOR_TEST_SMTP_PORT") ?? "2525");
+
+    /// <summary>Skips (with the reason) rather than fails when a service the test needs is not running at all.</summary>
+    public static void RequireTcp(string what, string host, int port)
+    {
+        try
+        {
+            using var client = new TcpClient();
+            client.Connect(host, port);
+        }
+        catch (SocketException ex)
+        {
+            Assert.Ignore($"{what} is not reachable at {host}:{port} ({ex.SocketErrorCode}); run the tests with ./build.sh test, which starts it.");
+        }
+    }
+
+    public static void RequireBrokerAndDatabase()
+    {
+        var rabbit = new Uri(RabbitMq);
+        RequireTcp("RabbitMQ", rabbit.Host, rabbit.Port);
+        RequireTcp("PostgreSQL", PostgresHost, 5432);
+    }
+
+    /// <summary>Polls until <paramref name="condition"/> holds; fails with <paramref name="what"/> after the deadline.</summary>
+    public static async Task<T> Eventually<T>(Func<Task<T>> probe, Func<T, bool> condition, string what, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        T last;
+        do
+        {
+            last = await probe();
+            if (condition(last)) return last;
+            await Task.Delay(100);
+        }
+        while (DateTime.UtcNow < deadline);
+
+        Assert.Fail($"Timed out waiting for {what}; last observed: {last}");
+        return last;
+    }
+}
