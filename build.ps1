@@ -102,8 +102,8 @@ function Test-Http([string] $Url) {
 function Install-OsPackages {
     $missing = @()
     if (-not (Test-Command 'rabbitmq-server') -and -not (Test-Path '/usr/sbin/rabbitmq-server')) { $missing += 'rabbitmq-server' }
-    if (-not (Test-Path '/usr/bin/pg_ctlcluster') -or -not (Get-ChildItem '/usr/lib/postgresql' -ErrorAction SilentlyContinue)) { $missing += 'postgresql' }
-    if (-not (Test-Command 'curl')) { $missing += 'curl' }
+    # The client package alone brings pg_ctlcluster and psql; the server binary is what matters.
+    if (-not (Test-Path '/usr/bin/pg_ctlcluster') -or -not (Get-ChildItem '/usr/lib/postgresql/*/bin/postgres' -ErrorAction SilentlyContinue)) { $missing += 'postgresql' }
     if ($missing.Count -eq 0) { return }
 
     if ((& id -u) -ne '0') { throw "Missing OS packages: $($missing -join ', '). Install them (apt-get install $($missing -join ' ')) or run as root." }
