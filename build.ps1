@@ -202,6 +202,8 @@ function Stop-Infrastructure([switch] $OnlyStartedNow) {
         Write-Step 'Stopping RabbitMQ (started by this script)'
         if (Test-Path '/etc/init.d/rabbitmq-server') { Invoke-Native 'service' @('rabbitmq-server', 'stop') -Quiet -AllowFailure | Out-Null }
         else { Invoke-Native 'rabbitmqctl' @('-q', 'stop') -Quiet -AllowFailure | Out-Null }
+        # The Erlang port mapper starts with the broker and outlives it.
+        if (Test-Command 'epmd') { Invoke-Native 'epmd' @('-kill') -Quiet -AllowFailure | Out-Null }
         Remove-Item (Join-Path $RunDir 'started-rabbitmq')
     }
     if ((Should-Stop 'postgresql') -and (Test-Path (Join-Path $RunDir 'started-postgresql'))) {

@@ -96,9 +96,13 @@ public static class ConveyorEndpoint
             });
         });
 
+        builder.Services.AddSingleton<CompileHandlersOnStartup>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<CompileHandlersOnStartup>());
+
         builder.Services.AddHealthChecks()
             .AddDbContextCheck<TDb>("database", tags: [ReadyTag])
-            .AddCheck<RabbitMqHealthCheck>("broker", tags: [ReadyTag]);
+            .AddCheck<RabbitMqHealthCheck>("broker", tags: [ReadyTag])
+            .AddCheck<CompileHandlersOnStartup>("handlers", tags: [ReadyTag]);
 
         builder.Services.AddProblemDetails();
         return builder;
