@@ -1,4 +1,6 @@
 using Conveyor.Messages;
+using Conveyor.Orders;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Handlers.Tests;
@@ -10,8 +12,8 @@ internal static class Given
 
     public static FakeTimeProvider Clock() => new(Now);
 
-    public static OrderPlaced OrderPlaced(string paymentToken = "tok_ok") => new(
-        OrderId: Guid.Parse("0193a1a0-0000-7000-8000-000000000001"),
+    public static OrderPlaced OrderPlaced(string paymentToken = "tok_ok", Guid? orderId = null) => new(
+        OrderId: orderId ?? Guid.Parse("0193a1a0-0000-7000-8000-000000000001"),
         CustomerId: "customer-42",
         CustomerEmail: "ada@example.com",
         Currency: "EUR",
@@ -19,4 +21,35 @@ internal static class Given
         Total: 62.40m,
         PaymentToken: paymentToken,
         PlacedAt: Now);
+
+    public static Order PlacedOrder() =>
+        Order.Place(Guid.NewGuid(), "customer-42", "ada@example.com", "EUR", [new OrderLine("BOOK", 1, 10m)], "tok_ok", Now).Order;
+
+    public static Order ConfirmedOrder()
+    {
+        var order = PlacedOrder();
+        order.Handle(AuthorizationFor(order), Clock());
+        return order;
+    }
+
+    public static Order CancelledOrder(CancellationReason reason = CancellationReason.PaymentTimedOut)
+    {
+        var order = PlacedOrder();
+        switch (reason)
+        {
+            case CancellationReason.PaymentTimedOut: order.Handle(new PaymentDeadlinePassed(order.Id), Clock()); break;
+            case CancellationReason.CustomerRequested: order.CancelAtCustomersRequest(Now); break;
+            case CancellationReason.PaymentDeclined: order.Handle(new PaymentDeclined(order.Id, Guid.NewGuid(), "card_declined", Now), Clock()); break;
+        }
+
+        return order;
+    }
+
+    public static PaymentAuthorized AuthorizationFor(Order order, Guid? paymentId = null) =>
+        new(order.Id, paymentId ?? Guid.NewGuid(), order.Total, order.Currency, "sim_ch_1", Now);
+
+    public static PaymentRefunded RefundFor(Order order) =>
+        new(order.Id, order.PaymentId ?? Guid.NewGuid(), Guid.NewGuid(), order.Total, order.Currency, "sim_re_1", Now);
+
+    public static NullLogger<T> Log<T>() => NullLogger<T>.Instance;
 }

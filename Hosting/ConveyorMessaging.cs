@@ -26,6 +26,13 @@ public sealed class ConveyorMessaging
         return this;
     }
 
+    /// <summary>This endpoint sends the command <typeparamref name="TCommand"/> straight to the queue of the endpoint that owns it.</summary>
+    public ConveyorMessaging Sends<TCommand>(string to)
+    {
+        Wolverine.PublishMessage<TCommand>().ToRabbitQueue(to);
+        return this;
+    }
+
     /// <summary>This endpoint's queue receives every <typeparamref name="TEvent"/> published by anyone.</summary>
     public ConveyorMessaging SubscribesTo<TEvent>()
     {

@@ -13,7 +13,8 @@ public static class MessageJson
     {
         options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
         options.DictionaryKeyPolicy = JsonNamingPolicy.CamelCase;
-        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
+        // Enum values travel as their names, as written in the schemas ("PaymentTimedOut").
+        options.Converters.Add(new JsonStringEnumConverter());
         // Computed members such as OrderLine.LineTotal are conveniences, not part of the contract.
         options.IgnoreReadOnlyProperties = true;
         // Old and new versions run side by side during a rolling deploy: unknown fields are ignored.
@@ -36,5 +37,9 @@ public static class MessageJson
         typeof(OrderPlaced),
         typeof(PaymentAuthorized),
         typeof(OrderConfirmed),
+        typeof(PaymentDeclined),
+        typeof(OrderCancelled),
+        typeof(PaymentRefunded),
+        typeof(RefundPayment),
     ];
 }

@@ -25,6 +25,8 @@ public sealed class OrderSummaryLine
 public enum NotificationKind
 {
     OrderConfirmed,
+    OrderCancelled,
+    RefundIssued,
 }
 
 /// <summary>The record that an e-mail of a kind went out for an order: the business key that stops a second one.</summary>

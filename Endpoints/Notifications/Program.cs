@@ -6,7 +6,9 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddConveyorEndpoint<NotificationsDb>("notifications", messaging => messaging
     .SubscribesTo<OrderPlaced>()
-    .SubscribesTo<OrderConfirmed>());
+    .SubscribesTo<OrderConfirmed>()
+    .SubscribesTo<OrderCancelled>()
+    .SubscribesTo<PaymentRefunded>());
 
 builder.AddSmtpMailer();
 

@@ -6,7 +6,7 @@ namespace Conveyor.Orders;
 public static class GetOrder
 {
     public sealed record LineView(string Sku, int Quantity, decimal UnitPrice);
-    public sealed record StatusChangeView(string Status, DateTimeOffset At);
+    public sealed record StatusChangeView(string Status, DateTimeOffset At, string? Reason);
     public sealed record OrderView(
         Guid Id,
         string CustomerId,
@@ -15,6 +15,9 @@ public static class GetOrder
         decimal Total,
         IReadOnlyList<LineView> Lines,
         Guid? PaymentId,
+        string? CancellationReason,
+        Guid? RefundId,
+        decimal? RefundedAmount,
         DateTimeOffset PlacedAt,
         IReadOnlyList<StatusChangeView> Timeline);
 
@@ -26,8 +29,11 @@ public static class GetOrder
         order.Total,
         order.Lines.Select(l => new LineView(l.Sku, l.Quantity, l.UnitPrice)).ToList(),
         order.PaymentId,
+        order.CancellationReason?.ToString(),
+        order.RefundId,
+        order.RefundedAmount,
         order.PlacedAt,
-        order.Timeline.OrderBy(t => t.At).Select(t => new StatusChangeView(t.Status.ToString(), t.At)).ToList());
+        order.Timeline.OrderBy(t => t.At).Select(t => new StatusChangeView(t.Status.ToString(), t.At, t.Reason)).ToList());
 
     public static IEndpointRouteBuilder MapGetOrder(this IEndpointRouteBuilder app)
     {

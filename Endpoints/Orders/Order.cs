@@ -1,4 +1,5 @@
 using Conveyor.Messages;
+using Microsoft.Extensions.Logging;
 using Wolverine;
 
 namespace Conveyor.Orders;
@@ -7,6 +8,8 @@ public enum OrderStatus
 {
     Placed,
     Confirmed,
+    Cancelled,
+    Refunded,
 }
 
 /// <summary>One line of a stored order.</summary>
@@ -17,17 +20,23 @@ public sealed class OrderLineItem
     public required decimal UnitPrice { get; init; }
 }
 
-/// <summary>One entry of an order's timeline: the state it reached and when.</summary>
+/// <summary>One entry of an order's timeline: the state it reached, when, and why.</summary>
 public sealed class StatusChange
 {
     public required OrderStatus Status { get; init; }
     public required DateTimeOffset At { get; init; }
+    public string? Reason { get; init; }
 }
 
+/// <summary>The payment deadline: scheduled when the order is placed, handled by the order saga.</summary>
+public sealed record PaymentDeadlinePassed(Guid OrderId);
+
 /// <summary>
-/// The order and its lifecycle saga in one: Placed, then Confirmed once the payment is authorized.
-/// Wolverine loads it by the <c>OrderId</c> of each incoming message and saves it, with the messages
-/// each step returns, in one transaction.
+/// The order and its lifecycle saga in one: Placed, then Confirmed once the payment is authorized, or
+/// Cancelled (declined, deadline passed, customer's request), and Refunded once the money taken for a
+/// cancelled order is back. Wolverine loads it by the <c>OrderId</c> of each incoming message and saves
+/// it, with the messages each step returns, in one transaction. Every step is idempotent and safe out of
+/// order: a message that no longer applies changes nothing and sends nothing.
 /// </summary>
 public sealed class Order : Saga
 {
@@ -38,7 +47,10 @@ public sealed class Order : Saga
     public List<OrderLineItem> Lines { get; set; } = [];
     public decimal Total { get; set; }
     public OrderStatus Status { get; set; }
+    public CancellationReason? CancellationReason { get; set; }
     public Guid? PaymentId { get; set; }
+    public Guid? RefundId { get; set; }
+    public decimal? RefundedAmount { get; set; }
     public List<StatusChange> Timeline { get; set; } = [];
     public DateTimeOffset PlacedAt { get; set; }
 
@@ -46,8 +58,10 @@ public sealed class Order : Saga
     public string? IdempotencyKey { get; set; }
     public string? RequestFingerprint { get; set; }
 
-    /// <summary>Places a new order: the order to store and the event to publish with it.</summary>
-    public static (Order Order, OrderPlaced Placed) Place(
+    public bool IsCancelled => Status is OrderStatus.Cancelled or OrderStatus.Refunded;
+
+    /// <summary>Places a new order: the order to store, the event to publish and the deadline to schedule.</summary>
+    public static (Order Order, OrderPlaced Placed, PaymentDeadlinePassed Deadline) Place(
         Guid id,
         string customerId,
         string customerEmail,
@@ -69,26 +83,100 @@ public sealed class Order : Saga
         order.MoveTo(OrderStatus.Placed, now);
 
         var placed = new OrderPlaced(id, customerId, customerEmail, currency, lines, order.Total, paymentToken, now);
-        return (order, placed);
+        return (order, placed, new PaymentDeadlinePassed(id));
     }
 
     /// <summary>
-    /// The payment went through: confirm the order. A repeated or late authorization for an order that
-    /// is no longer waiting for its payment changes nothing and sends nothing.
+    /// The payment went through: confirm the order. An authorization that arrives after the order was
+    /// cancelled confirms nothing: Payments refunds it when it sees the cancellation.
     /// </summary>
     public OrderConfirmed? Handle(PaymentAuthorized authorized, TimeProvider clock)
     {
+        PaymentId ??= authorized.PaymentId;
         if (Status != OrderStatus.Placed) return null;
 
         var now = clock.GetUtcNow();
-        PaymentId = authorized.PaymentId;
         MoveTo(OrderStatus.Confirmed, now);
         return new OrderConfirmed(Id, authorized.PaymentId, now);
     }
 
-    private void MoveTo(OrderStatus status, DateTimeOffset at)
+    public OrderCancelled? Handle(PaymentDeclined declined, TimeProvider clock)
+    {
+        PaymentId ??= declined.PaymentId;
+        return Status == OrderStatus.Placed
+            ? Cancel(Messages.CancellationReason.PaymentDeclined, clock.GetUtcNow(), declined.Reason)
+            : null;
+    }
+
+    /// <summary>No payment in time: cancel. An order already paid (or cancelled) lets the deadline pass.</summary>
+    public OrderCancelled? Handle(PaymentDeadlinePassed deadline, TimeProvider clock) =>
+        Status == OrderStatus.Placed ? Cancel(Messages.CancellationReason.PaymentTimedOut, clock.GetUtcNow()) : null;
+
+    /// <summary>The money for a cancelled order is back.</summary>
+    public void Handle(PaymentRefunded refunded, TimeProvider clock, ILogger<Order> logger)
+    {
+        if (RefundId is not null) return;
+
+        RefundId = refunded.RefundId;
+        RefundedAmount = refunded.Amount;
+        PaymentId ??= refunded.PaymentId;
+        if (IsCancelled)
+        {
+            MoveTo(OrderStatus.Refunded, clock.GetUtcNow());
+        }
+        else
+        {
+            // Payments refunds only cancelled orders or orders it cannot find: worth a look, not a crash.
+            logger.LogWarning("Payment {PaymentId} of order {OrderId} was refunded while the order is {Status}",
+                refunded.PaymentId, Id, Status);
+        }
+    }
+
+    /// <summary>Whether the customer may still cancel; null when they may, else why not.</summary>
+    public string? WhyNotCancellable(DateTimeOffset now, TimeSpan cancellationWindow) =>
+        Status switch
+        {
+            OrderStatus.Placed or OrderStatus.Cancelled or OrderStatus.Refunded => null,
+            OrderStatus.Confirmed when now - PlacedAt <= cancellationWindow => null,
+            _ => $"The order was placed more than {cancellationWindow.TotalDays:0.#} days ago and can no longer be cancelled.",
+        };
+
+    /// <summary>The customer cancels. Cancelling a cancelled order again changes nothing.</summary>
+    public OrderCancelled? CancelAtCustomersRequest(DateTimeOffset now) =>
+        Status is OrderStatus.Placed or OrderStatus.Confirmed
+            ? Cancel(Messages.CancellationReason.CustomerRequested, now)
+            : null;
+
+    private OrderCancelled Cancel(CancellationReason reason, DateTimeOffset now, string? detail = null)
+    {
+        CancellationReason = reason;
+        MoveTo(OrderStatus.Cancelled, now, detail is null ? reason.ToString() : $"{reason}: {detail}");
+        return new OrderCancelled(Id, reason, PaymentId, now);
+    }
+
+    private void MoveTo(OrderStatus status, DateTimeOffset at, string? reason = null)
     {
         Status = status;
-        Timeline.Add(new StatusChange { Status = status, At = at });
+        Timeline.Add(new StatusChange { Status = status, At = at, Reason = reason });
     }
+
+    // Messages for an order this endpoint does not know. Each is answered on purpose, never retried into
+    // the error queue: there is nothing a retry could find.
+
+    /// <summary>Money was taken for an order nobody knows: give it back.</summary>
+    public static RefundPayment NotFound(PaymentAuthorized authorized, ILogger<Order> logger)
+    {
+        logger.LogWarning("Payment {PaymentId} was authorized for unknown order {OrderId}; asking Payments to refund it",
+            authorized.PaymentId, authorized.OrderId);
+        return new RefundPayment(authorized.OrderId, authorized.PaymentId, "PaymentAuthorized for an order Orders does not know");
+    }
+
+    public static void NotFound(PaymentDeclined declined, ILogger<Order> logger) =>
+        logger.LogWarning("Ignoring PaymentDeclined for unknown order {OrderId}", declined.OrderId);
+
+    public static void NotFound(PaymentRefunded refunded, ILogger<Order> logger) =>
+        logger.LogWarning("Ignoring PaymentRefunded for unknown order {OrderId}", refunded.OrderId);
+
+    public static void NotFound(PaymentDeadlinePassed deadline, ILogger<Order> logger) =>
+        logger.LogWarning("Ignoring the payment deadline of unknown order {OrderId}", deadline.OrderId);
 }

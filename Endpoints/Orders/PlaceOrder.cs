@@ -4,7 +4,9 @@ using System.Text;
 using System.Text.Json;
 using Conveyor.Messages;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Npgsql;
+using Wolverine;
 using Wolverine.EntityFrameworkCore;
 
 namespace Conveyor.Orders;
@@ -117,6 +119,7 @@ public static class PlaceOrder
         HttpRequest http,
         IDbContextOutbox<OrdersDb> outbox,
         IServiceScopeFactory scopes,
+        IOptions<OrdersOptions> options,
         TimeProvider clock,
         CancellationToken ct)
     {
@@ -161,7 +164,7 @@ public static class PlaceOrder
         }
 
         var lines = request.Lines!.Select(l => new OrderLine(l.Sku!.Trim(), l.Quantity!.Value, l.UnitPrice!.Value)).ToList();
-        var (order, placed) = Order.Place(
+        var (order, placed, deadline) = Order.Place(
             Guid.CreateVersion7(),
             request.CustomerId!.Trim(),
             request.CustomerEmail!,
@@ -173,7 +176,10 @@ public static class PlaceOrder
         order.RequestFingerprint = fingerprint;
 
         outbox.DbContext.Orders.Add(order);
-        await outbox.PublishAsync(placed);
+        // The order id is the correlation id of everything that follows, in every endpoint.
+        var correlated = new DeliveryOptions { CorrelationId = order.Id.ToString() };
+        await outbox.PublishAsync(placed, correlated);
+        await outbox.ScheduleAsync(deadline, options.Value.PaymentDeadline, correlated);
         try
         {
             await outbox.SaveChangesAndFlushMessagesAsync(ct);

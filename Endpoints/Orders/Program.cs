@@ -7,7 +7,16 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddConveyorEndpoint<OrdersDb>("orders", messaging => messaging
     .Publishes<OrderPlaced>()
     .Publishes<OrderConfirmed>()
-    .SubscribesTo<PaymentAuthorized>());
+    .Publishes<OrderCancelled>()
+    .Sends<RefundPayment>(to: "payments")
+    .SubscribesTo<PaymentAuthorized>()
+    .SubscribesTo<PaymentDeclined>()
+    .SubscribesTo<PaymentRefunded>());
+
+builder.Services.AddOptions<OrdersOptions>()
+    .BindConfiguration("Orders")
+    .ValidateDataAnnotations()
+    .ValidateOnStart();
 
 var app = builder.Build();
 
@@ -16,5 +25,6 @@ app.UseStatusCodePages();
 app.MapConveyorHealth();
 app.MapPlaceOrder();
 app.MapGetOrder();
+app.MapCancelOrder();
 
 app.Run();

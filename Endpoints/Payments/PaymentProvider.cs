@@ -10,29 +10,51 @@ public abstract record ChargeResult
     public sealed record Declined(string Reason) : ChargeResult;
 }
 
+/// <summary>Give back what was charged under <see cref="ChargeKey"/>; <see cref="IdempotencyKey"/> makes the refund itself happen once.</summary>
+public sealed record RefundRequest(Guid IdempotencyKey, Guid ChargeKey, decimal Amount, string Currency);
+
+public abstract record RefundResult
+{
+    public sealed record Refunded(string ProviderReference) : RefundResult;
+
+    /// <summary>Nothing was ever charged under that key: there is nothing to give back.</summary>
+    public sealed record NothingCharged : RefundResult;
+}
+
 /// <summary>The provider could not answer (network, outage, timeout): worth retrying, unlike a decline.</summary>
 public sealed class PaymentProviderUnavailableException(string message) : Exception(message);
 
 /// <summary>
-/// The payment provider as Payments sees it. Like real providers, a charge carries an idempotency key:
-/// repeating a request with the same key never charges twice, it returns the first outcome.
+/// The payment provider as Payments sees it. Like real providers, charges and refunds carry an
+/// idempotency key: repeating a request with the same key never moves money twice, it returns the first outcome.
 /// </summary>
 public interface IPaymentProvider
 {
     Task<ChargeResult> ChargeAsync(ChargeRequest request, CancellationToken cancellationToken);
+
+    Task<RefundResult> RefundAsync(RefundRequest request, CancellationToken cancellationToken);
+}
+
+public sealed class PaymentProviderSimulatorOptions
+{
+    /// <summary>How often <c>tok_flaky</c> fails before it authorizes, per idempotency key.</summary>
+    public int FlakyFailures { get; set; } = 2;
+
+    /// <summary>How long <c>tok_slow</c> takes to answer: longer than the order's payment deadline.</summary>
+    public TimeSpan SlowResponse { get; set; } = TimeSpan.FromSeconds(45);
 }
 
 /// <summary>
 /// A provider in test mode: the payment token decides the outcome, as with real providers' test cards.
 /// <list type="bullet">
-/// <item><c>tok_ok</c> authorizes; <c>tok_declined</c> declines.</item>
-/// <item><c>tok_flaky</c> fails transiently <see cref="FlakyFailures"/> times per idempotency key, then authorizes.</item>
+/// <item><c>tok_ok</c> authorizes; <c>tok_declined</c> declines; any other unknown token is declined as unknown.</item>
+/// <item><c>tok_flaky</c> fails transiently <see cref="PaymentProviderSimulatorOptions.FlakyFailures"/> times per key, then authorizes.</item>
 /// <item><c>tok_down</c> always fails transiently.</item>
-/// <item><c>tok_slow</c> authorizes after <see cref="SlowResponse"/>, past the order's payment deadline.</item>
-/// <item>any other token is declined as unknown.</item>
+/// <item><c>tok_slow</c> authorizes after <see cref="PaymentProviderSimulatorOptions.SlowResponse"/>, past the payment deadline.</item>
 /// </list>
+/// While <see cref="OutageActive"/> is on (the operator's outage switch), every charge fails transiently.
 /// </summary>
-public sealed class PaymentProviderSimulator(TimeProvider clock) : IPaymentProvider
+public sealed class PaymentProviderSimulator(TimeProvider clock, PaymentProviderSimulatorOptions? options = null) : IPaymentProvider
 {
     public const string Ok = "tok_ok";
     public const string Declined = "tok_declined";
@@ -40,29 +62,40 @@ public sealed class PaymentProviderSimulator(TimeProvider clock) : IPaymentProvi
     public const string Down = "tok_down";
     public const string Slow = "tok_slow";
 
-    private readonly ConcurrentDictionary<Guid, ChargeResult> _outcomes = new();
+    private readonly PaymentProviderSimulatorOptions _options = options ?? new();
+    private readonly ConcurrentDictionary<Guid, ChargeResult> _charges = new();
+    private readonly ConcurrentDictionary<Guid, RefundResult> _refunds = new();
+    private readonly ConcurrentDictionary<Guid, Guid> _refundedCharges = new();
     private readonly ConcurrentDictionary<Guid, int> _attempts = new();
-    private int _charges;
+    private int _chargeCount;
+    private int _refundCount;
+    private volatile bool _outage;
 
-    public int FlakyFailures { get; init; } = 2;
-    public TimeSpan SlowResponse { get; init; } = TimeSpan.FromSeconds(45);
+    /// <summary>The operator's outage switch: while on, every charge fails as if the provider were down.</summary>
+    public bool OutageActive
+    {
+        get => _outage;
+        set => _outage = value;
+    }
 
-    /// <summary>How many distinct charges were made (repeats under the same key do not count).</summary>
-    public int Charges => _charges;
+    /// <summary>Distinct charges and refunds made (repeats under the same key do not count).</summary>
+    public int Charges => _chargeCount;
+    public int Refunds => _refundCount;
 
     public async Task<ChargeResult> ChargeAsync(ChargeRequest request, CancellationToken cancellationToken)
     {
-        if (_outcomes.TryGetValue(request.IdempotencyKey, out var earlier)) return earlier;
+        if (_charges.TryGetValue(request.IdempotencyKey, out var earlier)) return earlier;
+        if (_outage) throw new PaymentProviderUnavailableException("The payment provider is unavailable (simulated outage switched on by an operator).");
 
         var attempt = _attempts.AddOrUpdate(request.IdempotencyKey, 1, (_, n) => n + 1);
         switch (request.PaymentToken)
         {
             case Down:
                 throw new PaymentProviderUnavailableException("The payment provider is unavailable (simulated outage for tok_down).");
-            case Flaky when attempt <= FlakyFailures:
+            case Flaky when attempt <= _options.FlakyFailures:
                 throw new PaymentProviderUnavailableException($"The payment provider timed out (simulated, attempt {attempt} of tok_flaky).");
             case Slow:
-                await Task.Delay(SlowResponse, clock, cancellationToken);
+                await Task.Delay(_options.SlowResponse, clock, cancellationToken);
                 break;
         }
 
@@ -73,9 +106,23 @@ public sealed class PaymentProviderSimulator(TimeProvider clock) : IPaymentProvi
             _ => new ChargeResult.Declined("unknown_payment_token"),
         };
 
-        // First outcome for a key wins, as with a real provider's idempotency store.
-        var recorded = _outcomes.GetOrAdd(request.IdempotencyKey, outcome);
-        if (ReferenceEquals(recorded, outcome) && outcome is ChargeResult.Authorized) Interlocked.Increment(ref _charges);
+        // The first outcome for a key wins, as with a real provider's idempotency store.
+        var recorded = _charges.GetOrAdd(request.IdempotencyKey, outcome);
+        if (ReferenceEquals(recorded, outcome) && outcome is ChargeResult.Authorized) Interlocked.Increment(ref _chargeCount);
         return recorded;
+    }
+
+    public Task<RefundResult> RefundAsync(RefundRequest request, CancellationToken cancellationToken)
+    {
+        if (_refunds.TryGetValue(request.IdempotencyKey, out var earlier)) return Task.FromResult(earlier);
+
+        RefundResult outcome = _charges.TryGetValue(request.ChargeKey, out var charge) && charge is ChargeResult.Authorized
+            && _refundedCharges.TryAdd(request.ChargeKey, request.IdempotencyKey)
+            ? new RefundResult.Refunded($"sim_re_{request.IdempotencyKey:N}")
+            : new RefundResult.NothingCharged();
+
+        var recorded = _refunds.GetOrAdd(request.IdempotencyKey, outcome);
+        if (ReferenceEquals(recorded, outcome) && outcome is RefundResult.Refunded) Interlocked.Increment(ref _refundCount);
+        return Task.FromResult(recorded);
     }
 }

@@ -7,6 +7,7 @@ namespace Conveyor.Payments;
 public sealed class PaymentsDb(DbContextOptions<PaymentsDb> options) : DbContext(options)
 {
     public DbSet<Payment> Payments => Set<Payment>();
+    public DbSet<Refund> Refunds => Set<Refund>();
 
     protected override void OnModelCreating(ModelBuilder model)
     {
@@ -20,10 +21,20 @@ public sealed class PaymentsDb(DbContextOptions<PaymentsDb> options) : DbContext
             payment.Property(p => p.Amount).HasPrecision(19, 4);
             payment.Property(p => p.Currency).HasMaxLength(3).IsFixedLength();
             payment.Property(p => p.Status).HasConversion<string>().HasMaxLength(32);
-            payment.Property(p => p.PaymentToken).HasMaxLength(200);
             payment.Property(p => p.ProviderReference).HasMaxLength(200);
             payment.Property(p => p.DeclineReason).HasMaxLength(500);
             payment.Property(p => p.Version).IsConcurrencyToken();
+        });
+
+        model.Entity<Refund>(refund =>
+        {
+            refund.ToTable("refunds");
+            // Keyed by the payment: at most one refund per payment, whatever races or redeliveries happen.
+            refund.HasKey(r => r.PaymentId);
+            refund.HasIndex(r => r.RefundId).IsUnique();
+            refund.Property(r => r.Amount).HasPrecision(19, 4);
+            refund.Property(r => r.Currency).HasMaxLength(3).IsFixedLength();
+            refund.Property(r => r.ProviderReference).HasMaxLength(200);
         });
     }
 }

@@ -6,12 +6,18 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddConveyorEndpoint<PaymentsDb>("payments", messaging => messaging
     .Publishes<PaymentAuthorized>()
-    .SubscribesTo<OrderPlaced>());
+    .Publishes<PaymentDeclined>()
+    .Publishes<PaymentRefunded>()
+    .SubscribesTo<OrderPlaced>()
+    .SubscribesTo<OrderCancelled>());
 
-builder.Services.AddSingleton<IPaymentProvider, PaymentProviderSimulator>();
+builder.Services.AddSingleton(builder.Configuration.GetSection("PaymentProvider").Get<PaymentProviderSimulatorOptions>() ?? new());
+builder.Services.AddSingleton<PaymentProviderSimulator>();
+builder.Services.AddSingleton<IPaymentProvider>(sp => sp.GetRequiredService<PaymentProviderSimulator>());
 
 var app = builder.Build();
 
 app.MapConveyorHealth();
+app.MapProviderOutage();
 
 app.Run();

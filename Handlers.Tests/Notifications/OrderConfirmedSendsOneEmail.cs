@@ -6,18 +6,14 @@ namespace Handlers.Tests.Notifications;
 
 public class OrderConfirmedSendsOneEmail
 {
-    private static OrderSummary Summary()
-    {
-        var placed = Given.OrderPlaced();
-        return ((Insert<OrderSummary>)TrackOrderHandler.Handle(placed, false)).Entity;
-    }
+    internal static OrderSummary Summary() => ((Insert<OrderSummary>)TrackOrderHandler.Handle(Given.OrderPlaced(), false)).Entity;
 
     [Test]
     public void The_customer_gets_a_confirmation_and_the_sending_is_recorded()
     {
         var order = Summary();
 
-        var (storage, email) = NotifyOrderConfirmedHandler.Handle(new OrderConfirmed(order.OrderId, Guid.NewGuid(), Given.Now), order, null, Given.Clock());
+        var (storage, email) = NotifyOrderConfirmedHandler.Handle(new OrderConfirmed(order.OrderId, Guid.NewGuid(), Given.Now), new(order, null), Given.Clock());
 
         var sent = ((Insert<SentNotification>)storage).Entity;
         Assert.Multiple(() =>
@@ -35,10 +31,9 @@ public class OrderConfirmedSendsOneEmail
     public void A_confirmation_already_sent_is_not_sent_again()
     {
         var order = Summary();
-        var confirmed = new OrderConfirmed(order.OrderId, Guid.NewGuid(), Given.Now);
         var alreadySent = new SentNotification { OrderId = order.OrderId, Kind = NotificationKind.OrderConfirmed };
 
-        var (storage, email) = NotifyOrderConfirmedHandler.Handle(confirmed, order, alreadySent, Given.Clock());
+        var (storage, email) = NotifyOrderConfirmedHandler.Handle(new OrderConfirmed(order.OrderId, Guid.NewGuid(), Given.Now), new(order, alreadySent), Given.Clock());
 
         Assert.Multiple(() =>
         {
@@ -50,7 +45,7 @@ public class OrderConfirmedSendsOneEmail
     [Test]
     public void A_confirmation_for_an_order_not_yet_known_waits_for_a_retry() =>
         Assert.Throws<OrderNotYetKnownException>(() =>
-            NotifyOrderConfirmedHandler.Handle(new OrderConfirmed(Guid.NewGuid(), Guid.NewGuid(), Given.Now), null, null, Given.Clock()));
+            NotifyOrderConfirmedHandler.Handle(new OrderConfirmed(Guid.NewGuid(), Guid.NewGuid(), Given.Now), new(null, null), Given.Clock()));
 
     [Test]
     public void The_same_order_always_gets_the_same_message_id()

@@ -5,17 +5,11 @@ namespace Handlers.Tests.Orders;
 
 public class PaymentAuthorizedConfirmsTheOrder
 {
-    private static Order PlacedOrder() =>
-        Order.Place(Guid.NewGuid(), "customer-42", "ada@example.com", "EUR", [new OrderLine("BOOK", 1, 10m)], "tok_ok", Given.Now).Order;
-
-    private static PaymentAuthorized AuthorizedFor(Order order) =>
-        new(order.Id, Guid.NewGuid(), order.Total, order.Currency, "sim_ch_1", Given.Now);
-
     [Test]
     public void A_placed_order_is_confirmed_and_OrderConfirmed_is_published()
     {
-        var order = PlacedOrder();
-        var authorized = AuthorizedFor(order);
+        var order = Given.PlacedOrder();
+        var authorized = Given.AuthorizationFor(order);
         var clock = Given.Clock();
         clock.Advance(TimeSpan.FromSeconds(2));
 
@@ -33,8 +27,8 @@ public class PaymentAuthorizedConfirmsTheOrder
     [Test]
     public void The_same_authorization_delivered_again_confirms_nothing_twice()
     {
-        var order = PlacedOrder();
-        var authorized = AuthorizedFor(order);
+        var order = Given.PlacedOrder();
+        var authorized = Given.AuthorizationFor(order);
         order.Handle(authorized, Given.Clock());
 
         var again = order.Handle(authorized, Given.Clock());
@@ -43,6 +37,23 @@ public class PaymentAuthorizedConfirmsTheOrder
         {
             Assert.That(again, Is.Null);
             Assert.That(order.Timeline, Has.Count.EqualTo(2));
+        });
+    }
+
+    [TestCase(CancellationReason.PaymentTimedOut)]
+    [TestCase(CancellationReason.CustomerRequested)]
+    public void A_late_authorization_for_a_cancelled_order_confirms_nothing_but_is_remembered(CancellationReason reason)
+    {
+        var order = Given.CancelledOrder(reason);
+        var late = Given.AuthorizationFor(order);
+
+        var confirmed = order.Handle(late, Given.Clock());
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(confirmed, Is.Null, "Payments refunds it on OrderCancelled; Orders must never confirm it");
+            Assert.That(order.Status, Is.EqualTo(OrderStatus.Cancelled));
+            Assert.That(order.PaymentId, Is.EqualTo(late.PaymentId));
         });
     }
 }

@@ -8,9 +8,9 @@ public class PlacingAnOrder
     private static readonly Guid OrderId = Guid.Parse("0193a1a0-0000-7000-8000-0000000000aa");
 
     [Test]
-    public void Stores_the_order_as_Placed_and_publishes_OrderPlaced_with_the_total()
+    public void Stores_the_order_as_Placed_publishes_OrderPlaced_and_sets_the_payment_deadline()
     {
-        var (order, placed) = Order.Place(OrderId, "customer-42", "ada@example.com", "EUR",
+        var (order, placed, deadline) = Order.Place(OrderId, "customer-42", "ada@example.com", "EUR",
             [new OrderLine("BOOK", 1, 42.50m), new OrderLine("MUG", 2, 9.95m)], "tok_ok", Given.Now);
 
         Assert.Multiple(() =>
@@ -23,13 +23,14 @@ public class PlacingAnOrder
             Assert.That(placed.Lines, Has.Count.EqualTo(2));
             Assert.That(placed.PaymentToken, Is.EqualTo("tok_ok"));
             Assert.That(placed.CustomerEmail, Is.EqualTo("ada@example.com"));
+            Assert.That(deadline, Is.EqualTo(new PaymentDeadlinePassed(OrderId)));
         });
     }
 
     [Test]
     public void Decimal_money_does_not_drift()
     {
-        var (order, _) = Order.Place(OrderId, "c", "a@example.com", "EUR",
+        var (order, _, _) = Order.Place(OrderId, "c", "a@example.com", "EUR",
             [new OrderLine("A", 3, 0.1m), new OrderLine("B", 7, 0.7m)], "tok_ok", Given.Now);
 
         Assert.That(order.Total, Is.EqualTo(5.2m));

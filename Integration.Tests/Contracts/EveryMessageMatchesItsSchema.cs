@@ -23,7 +23,7 @@ public class EveryMessageMatchesItsSchema
     private static JsonSchema SchemaFor(Type type) => Schemas[type];
 
     private static JsonNode SampleFor(Type type) =>
-        JsonNode.Parse(File.ReadAllText(Path.Combine(MessagesDirectory, "samples", $"{type.Name}.json")))!;
+        JsonNode.Parse(File.ReadAllText(Path.Combine(MessagesDirectory, "samples", "current", $"{type.Name}.json")))!;
 
     private static EvaluationResults Evaluate(JsonSchema schema, JsonNode? instance) =>
         schema.Evaluate(JsonSerializer.SerializeToElement(instance), new EvaluationOptions { OutputFormat = OutputFormat.List, RequireFormatValidation = true });
@@ -95,6 +95,28 @@ public class EveryMessageMatchesItsSchema
             {
                 Assert.That(property.GetValue(message), Is.Not.Null, $"{type.Name}.{property.Name} was not read from the sample");
             }
+        });
+    }
+
+    /// <summary>Every message as an earlier release wrote it: samples/v1, v2, …</summary>
+    public static IEnumerable<TestCaseData> PreviousReleaseSamples() =>
+        Directory.GetDirectories(Path.Combine(MessagesDirectory, "samples"), "v*")
+            .SelectMany(release => Directory.GetFiles(release, "*.json"))
+            .Select(file => new TestCaseData(file).SetArgDisplayNames($"{Path.GetFileName(Path.GetDirectoryName(file))}/{Path.GetFileName(file)}"));
+
+    [TestCaseSource(nameof(PreviousReleaseSamples))]
+    public void A_message_from_a_previous_release_still_validates_and_deserializes(string file)
+    {
+        var type = MessageTypes.Single(t => t.Name == Path.GetFileNameWithoutExtension(file));
+        var old = JsonNode.Parse(File.ReadAllText(file))!;
+
+        var results = Evaluate(SchemaFor(type), old);
+        var message = JsonSerializer.Deserialize(old, type, MessageJson.Options);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(results.IsValid, Is.True, Describe(results));
+            Assert.That(message, Is.Not.Null);
         });
     }
 

@@ -29,6 +29,10 @@ namespace Conveyor.Orders.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
+                    b.Property<int?>("CancellationReason")
+                        .HasColumnType("integer")
+                        .HasColumnName("cancellation_reason");
+
                     b.Property<string>("Currency")
                         .IsRequired()
                         .HasMaxLength(3)
@@ -60,6 +64,14 @@ namespace Conveyor.Orders.Migrations
                     b.Property<DateTimeOffset>("PlacedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("placed_at");
+
+                    b.Property<Guid?>("RefundId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("refund_id");
+
+                    b.Property<decimal?>("RefundedAmount")
+                        .HasColumnType("numeric")
+                        .HasColumnName("refunded_amount");
 
                     b.Property<string>("RequestFingerprint")
                         .HasMaxLength(64)
@@ -133,6 +145,8 @@ namespace Conveyor.Orders.Migrations
                                 .ValueGeneratedOnAdd();
 
                             b1.Property<DateTimeOffset>("At");
+
+                            b1.Property<string>("Reason");
 
                             b1.Property<string>("Status")
                                 .IsRequired();

@@ -1,0 +1,55 @@
+using Conveyor.Messages;
+using Microsoft.EntityFrameworkCore;
+using Wolverine;
+using Wolverine.Persistence;
+
+namespace Conveyor.Payments;
+
+/// <summary>
+/// An order was placed: charge it. The outcome (authorized or declined) is recorded with the event that
+/// announces it, in one transaction. A provider failure throws, and the retries — then the error queue —
+/// take over; every retry uses the same idempotency key, so the customer is charged at most once.
+/// </summary>
+public static class ChargeForOrderHandler
+{
+    public static Task<Payment?> LoadAsync(OrderPlaced placed, PaymentsDb db, CancellationToken ct) =>
+        db.Payments.SingleOrDefaultAsync(p => p.OrderId == placed.OrderId, ct);
+
+    public static async Task<(IStorageAction<Payment>, IStorageAction<Refund>, OutgoingMessages)> Handle(
+        OrderPlaced placed,
+        Payment? existing,
+        IPaymentProvider provider,
+        TimeProvider clock,
+        CancellationToken ct)
+    {
+        switch (existing)
+        {
+            case null:
+            {
+                var outcome = await provider.ChargeAsync(
+                    new ChargeRequest(PaymentIds.PaymentFor(placed.OrderId), placed.Total, placed.Currency, placed.PaymentToken), ct);
+                var (payment, announcement) = Payment.FromCharge(placed, outcome, clock.GetUtcNow());
+                return (Storage.Insert(payment), Storage.Nothing<Refund>(), [announcement]);
+            }
+
+            case { Status: PaymentStatus.Voided }:
+            {
+                // The order was cancelled while a charge for it was in flight (tok_slow, or a retry racing the
+                // cancellation): that attempt's record lost to the void, but its money may have been taken.
+                var refunded = await provider.RefundAsync(
+                    new RefundRequest(existing.RefundId, existing.Id, placed.Total, placed.Currency), ct);
+                if (refunded is not RefundResult.Refunded done) return Nothing();
+
+                var (refund, announcement) = existing.RecordRefund(done, placed.Total, placed.Currency, clock.GetUtcNow());
+                return (Storage.Update(existing), Storage.Insert(refund), [announcement]);
+            }
+
+            default:
+                // The same order again (a republished event): its payment is already settled.
+                return Nothing();
+        }
+    }
+
+    private static (IStorageAction<Payment>, IStorageAction<Refund>, OutgoingMessages) Nothing() =>
+        (Storage.Nothing<Payment>(), Storage.Nothing<Refund>(), []);
+}
