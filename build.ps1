@@ -333,38 +333,98 @@ function Invoke-Demo {
     $allReady = $Endpoints | ForEach-Object { Test-Http "http://127.0.0.1:$($_.Port)/health/ready" }
     if ($allReady -contains $false) { Invoke-Up }
 
-    $email = "demo-$([Guid]::NewGuid().ToString('N').Substring(0, 8))@example.com"
-    $body = @{
-        customerId = 'customer-42'; customerEmail = $email; currency = 'EUR'; paymentToken = 'tok_ok'
-        lines = @(@{ sku = 'BOOK-DDD'; quantity = 1; unitPrice = 42.50 }, @{ sku = 'MUG-CONVEYOR'; quantity = 2; unitPrice = 9.95 })
-    } | ConvertTo-Json -Depth 5
-    Write-Step "Placing an order for $email"
-    $response = Invoke-WebRequest -Method Post -Uri 'http://127.0.0.1:5080/orders' -ContentType 'application/json' -Body $body
-    $location = $response.Headers['Location'] | Select-Object -First 1
-    Write-Host "    $($response.StatusCode) Accepted, Location: $location"
+    $api = 'http://127.0.0.1:5080'
+    $run = [Guid]::NewGuid().ToString('N').Substring(0, 6)
+    # One order per payment-token path of the provider simulator, and one the customer cancels after it is
+    # confirmed. Each names the state it must end in.
+    $scenarios = @(
+        @{ Name = 'tok_ok';        Token = 'tok_ok';       Expect = 'Confirmed' }
+        @{ Name = 'tok_declined';  Token = 'tok_declined'; Expect = 'Cancelled(PaymentDeclined)' }
+        @{ Name = 'tok_flaky';     Token = 'tok_flaky';    Expect = 'Confirmed' }
+        @{ Name = 'tok_slow';      Token = 'tok_slow';     Expect = 'Refunded(PaymentTimedOut)' }
+        @{ Name = 'tok_down';      Token = 'tok_down';     Expect = 'Cancelled(PaymentTimedOut)' }
+        @{ Name = 'cancel-after-confirm'; Token = 'tok_ok'; Expect = 'Refunded(CustomerRequested)'; CancelWhenConfirmed = $true }
+    )
 
-    $deadline = [DateTime]::UtcNow.AddSeconds(60)
-    $order = $null
-    while ([DateTime]::UtcNow -lt $deadline) {
-        $order = Invoke-RestMethod -Uri "http://127.0.0.1:5080$location"
-        if ($order.status -eq 'Confirmed') { break }
-        Start-Sleep -Milliseconds 250
+    Write-Step 'Placing one order per scenario'
+    foreach ($scenario in $scenarios) {
+        $scenario.Email = "demo-$run-$($scenario.Name)@example.com"
+        $body = @{
+            customerId = "customer-$run"; customerEmail = $scenario.Email; currency = 'EUR'; paymentToken = $scenario.Token
+            lines = @(@{ sku = 'BOOK-DDD'; quantity = 1; unitPrice = 42.50 }, @{ sku = 'MUG-CONVEYOR'; quantity = 2; unitPrice = 9.95 })
+        } | ConvertTo-Json -Depth 5
+        $response = Invoke-WebRequest -Method Post -Uri "$api/orders" -ContentType 'application/json' -Body $body
+        $scenario.Location = $response.Headers['Location'] | Select-Object -First 1
+        $scenario.Id = ($response.Content | ConvertFrom-Json).id
+        Write-Host ('    {0,-22} {1} {2}' -f $scenario.Name, $response.StatusCode, $scenario.Location)
     }
-    if (-not $order -or $order.status -ne 'Confirmed') { throw "Order $location did not reach Confirmed within 60 s (last status: $($order.status))." }
-    Write-Step "Order $($order.id) is $($order.status): total $($order.total) $($order.currency), payment $($order.paymentId)"
-    foreach ($change in $order.timeline) { Write-Host ('    {0:o}  {1}' -f ([DateTimeOffset]$change.at), $change.status) }
 
-    $mail = $null
-    while ([DateTime]::UtcNow -lt $deadline -and -not $mail) {
-        $messages = Invoke-RestMethod -Uri "http://127.0.0.1:$SmtpWebPort/api/messages?pageSize=200"
-        $mail = $messages.results | Where-Object { $_.to -contains $email } | Select-Object -First 1
-        if (-not $mail) { Start-Sleep -Milliseconds 250 }
+    function Get-State($order) {
+        if ($order.cancellationReason) { "$($order.status)($($order.cancellationReason))" } else { $order.status }
     }
-    if (-not $mail) { throw "No e-mail to $email reached the SMTP catcher within 60 s." }
-    Write-Step "E-mail to $email in the SMTP catcher: `"$($mail.subject)`""
-    Write-Host "    see it at http://127.0.0.1:$SmtpWebPort"
+
+    Write-Step 'Following them (tok_slow answers after the 30 s payment deadline, so this takes about a minute)'
+    $deadline = [DateTime]::UtcNow.AddSeconds(120)
+    $pending = [System.Collections.Generic.List[hashtable]]::new([hashtable[]]$scenarios)
+    while ($pending.Count -gt 0 -and [DateTime]::UtcNow -lt $deadline) {
+        foreach ($scenario in @($pending)) {
+            $order = Invoke-RestMethod -Uri "$api$($scenario.Location)"
+            $scenario.Order = $order
+            if ($scenario['CancelWhenConfirmed'] -and $order.status -eq 'Confirmed' -and -not $scenario['CancelSent']) {
+                $cancel = Invoke-WebRequest -Method Post -Uri "$api$($scenario.Location)/cancel"
+                Write-Host "    $($scenario.Name): customer cancels the confirmed order -> $($cancel.StatusCode)"
+                $scenario.CancelSent = $true
+            }
+            if ((Get-State $order) -eq $scenario.Expect) {
+                Write-Host ('    {0,-22} {1}' -f $scenario.Name, (Get-State $order))
+                [void]$pending.Remove($scenario)
+            }
+        }
+        Start-Sleep -Milliseconds 500
+    }
+
+    Write-Step 'Final states, timelines and e-mails'
+    $mails = (Invoke-RestMethod -Uri "http://127.0.0.1:$SmtpWebPort/api/messages?pageSize=1000").results
+    $failures = @()
+    foreach ($scenario in $scenarios) {
+        $state = Get-State $scenario.Order
+        $ok = $state -eq $scenario.Expect
+        if (-not $ok) { $failures += "$($scenario.Name) ended $state, expected $($scenario.Expect)" }
+        Write-Host ('  {0} {1,-22} {2,-30} expected {3}' -f ($(if ($ok) { 'OK  ' } else { 'FAIL' })), $scenario.Name, $state, $scenario.Expect)
+        Write-Host ('       ' + (($scenario.Order.timeline | ForEach-Object { "$($_.status) $(([DateTimeOffset]$_.at).ToString('HH:mm:ss.fff'))" }) -join ' -> '))
+        foreach ($mail in $mails | Where-Object { $_.to -contains $scenario.Email }) { Write-Host "       mail: $($mail.subject)" }
+    }
+
+    Write-Step "The tok_down order's OrderPlaced in the error queue"
+    $downId = ($scenarios | Where-Object Name -eq 'tok_down').Id
+    $failed = Find-FailedMessage -CorrelationId $downId -TimeoutSeconds ([Math]::Max(5, ($deadline - [DateTime]::UtcNow).TotalSeconds))
+    if ($failed) {
+        Write-Host "    type $($failed.properties.type), message id $($failed.properties.message_id), correlation id $($failed.properties.correlation_id)"
+        foreach ($header in $failed.properties.headers.PSObject.Properties | Where-Object { $_.Name -match '^(exception-type|exception-message|attempts|failed-at|original-destination|conveyor-)' }) {
+            Write-Host ('    {0,-28} {1}' -f $header.Name, $header.Value)
+        }
+    }
+    else { $failures += "the tok_down order's OrderPlaced is not in the error queue" }
+
     Write-Host ''
+    Write-Host "SMTP catcher: http://127.0.0.1:$SmtpWebPort   RabbitMQ (queue error): http://127.0.0.1:15672/#/queues/$RabbitVhost/error"
     Write-Host 'The system is still running: ./build.sh status to look, ./build.sh down to stop it.'
+    if ($failures.Count -gt 0) { throw "The demo did not end as expected:`n  $($failures -join "`n  ")" }
+}
+
+function Find-FailedMessage([string] $CorrelationId, [double] $TimeoutSeconds) {
+    # Peeks (and requeues) the messages in `error` through the management API: nothing is taken away.
+    $credential = [PSCredential]::new($RabbitUser, (ConvertTo-SecureString $DevPassword -AsPlainText -Force))
+    $request = @{ count = 1000; ackmode = 'ack_requeue_true'; encoding = 'auto'; truncate = 2000 } | ConvertTo-Json
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+    do {
+        $messages = Invoke-RestMethod -Method Post -Uri "http://127.0.0.1:15672/api/queues/$RabbitVhost/error/get" -Authentication Basic `
+            -Credential $credential -AllowUnencryptedAuthentication -ContentType 'application/json' -Body $request
+        $found = $messages | Where-Object { $_.properties.correlation_id -eq $CorrelationId -and $_.properties.type -eq 'Conveyor.Messages.OrderPlaced' } | Select-Object -First 1
+        if ($found) { return $found }
+        Start-Sleep -Milliseconds 500
+    } while ([DateTime]::UtcNow -lt $deadline)
+    return $null
 }
 
 function Invoke-Test {

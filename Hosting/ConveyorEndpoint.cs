@@ -39,6 +39,8 @@ public static class ConveyorEndpoint
         where TDb : DbContext
     {
         var connections = ConnectionSettings.From(builder.Configuration);
+        var recoverability = RecoverabilityOptions.From(builder.Configuration);
+        builder.Services.AddSingleton(recoverability);
         builder.Services.AddSingleton(connections);
         builder.Services.AddSingleton(TimeProvider.System);
 
@@ -77,13 +79,15 @@ public static class ConveyorEndpoint
                 // The durable inbox already keeps every delivered message safe; RabbitMQ 4's default
                 // delivery limit of 20 would drop (or dead-letter) a message that merely saw 20 restarts.
                 .DeliveryLimitForDurableQuorumQueues(-1)
-                .CustomizeDeadLetterQueueing(new DeadLetterQueue(ErrorQueue));
+                // A quorum queue keeps every message on disk whatever its delivery mode (Wolverine publishes
+                // dead letters as non-persistent): a broker restart loses no failed message.
+                .CustomizeDeadLetterQueueing(new DeadLetterQueue(ErrorQueue) { ConfigureQueue = q => q.QueueType = QueueType.quorum });
 
             var endpointMessaging = new ConveyorMessaging(opts);
             messaging(endpointMessaging);
 
             // After the endpoint's own rules: the first matching rule wins, so an endpoint can override these.
-            ApplyRecoverabilityDefaults(opts);
+            Recoverability.Apply(opts, recoverability, name);
 
             opts.ListenToRabbitQueue(name, queue =>
             {
@@ -122,25 +126,6 @@ public static class ConveyorEndpoint
             ResponseWriter = HealthResponse.WriteAsync,
         });
         return app;
-    }
-
-    /// <summary>
-    /// Transient failures get immediate retries, then delayed retries, then the message goes to the
-    /// <c>error</c> queue with its failure details. Messages that cannot be deserialized go straight there.
-    /// </summary>
-    private static void ApplyRecoverabilityDefaults(WolverineOptions opts)
-    {
-        // Two handlers updating the same row (saga version, unique business key) race: retry at once,
-        // the second attempt sees the winner's state.
-        opts.OnException<DbUpdateException>()
-            .RetryWithCooldown(50.Milliseconds(), 100.Milliseconds(), 250.Milliseconds())
-            .Then.ScheduleRetry(1.Seconds(), 5.Seconds(), 15.Seconds())
-            .Then.MoveToErrorQueue();
-
-        opts.OnException<Exception>()
-            .RetryTimes(2)
-            .Then.ScheduleRetry(1.Seconds(), 5.Seconds(), 15.Seconds())
-            .Then.MoveToErrorQueue();
     }
 
     private static void AddJsonLogging(this WebApplicationBuilder builder, string endpoint)

@@ -41,5 +41,7 @@ public static class MessageJson
         typeof(OrderCancelled),
         typeof(PaymentRefunded),
         typeof(RefundPayment),
+        typeof(GetPaymentStatus),
+        typeof(PaymentStatusReport),
     ];
 }

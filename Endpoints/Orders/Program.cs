@@ -9,6 +9,7 @@ builder.AddConveyorEndpoint<OrdersDb>("orders", messaging => messaging
     .Publishes<OrderConfirmed>()
     .Publishes<OrderCancelled>()
     .Sends<RefundPayment>(to: "payments")
+    .Sends<GetPaymentStatus>(to: "payments")
     .SubscribesTo<PaymentAuthorized>()
     .SubscribesTo<PaymentDeclined>()
     .SubscribesTo<PaymentRefunded>());
@@ -26,5 +27,6 @@ app.MapConveyorHealth();
 app.MapPlaceOrder();
 app.MapGetOrder();
 app.MapCancelOrder();
+app.MapGetOrderPayment();
 
 app.Run();

@@ -1,3 +1,4 @@
+using Conveyor.Hosting;
 using Conveyor.Messages;
 using Microsoft.EntityFrameworkCore;
 using Wolverine;
@@ -22,6 +23,7 @@ public static class ChargeForOrderHandler
         TimeProvider clock,
         CancellationToken ct)
     {
+        Validate(placed);
         switch (existing)
         {
             case null:
@@ -48,6 +50,17 @@ public static class ChargeForOrderHandler
                 // The same order again (a republished event): its payment is already settled.
                 return Nothing();
         }
+    }
+
+    /// <summary>An order that breaks the contract can never be charged: straight to the error queue, no retries.</summary>
+    public static void Validate(OrderPlaced placed)
+    {
+        var problems = new List<string>();
+        if (placed.Total < 0) problems.Add("total is negative");
+        if (placed.Lines is not { Count: > 0 }) problems.Add("no lines");
+        if (placed.Currency is not { Length: 3 }) problems.Add("currency is not an ISO 4217 code");
+        if (string.IsNullOrWhiteSpace(placed.PaymentToken)) problems.Add("no payment token");
+        if (problems.Count > 0) throw new MessageValidationException($"OrderPlaced {placed.OrderId} is invalid: {string.Join(", ", problems)}.");
     }
 
     private static (IStorageAction<Payment>, IStorageAction<Refund>, OutgoingMessages) Nothing() =>
