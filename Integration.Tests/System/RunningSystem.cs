@@ -21,10 +21,36 @@ public sealed class RunningSystem : IAsyncDisposable
     ];
 
     private readonly List<(string Name, Process Process, string Log)> _processes = [];
+    private readonly HashSet<string> _stopped = [];
 
-    public IReadOnlyList<Process> Processes => _processes.Select(p => p.Process).ToList();
+    public IReadOnlyList<Process> Processes => _processes.Where(p => !p.Process.HasExited).Select(p => p.Process).ToList();
 
     public static string OrdersDatabase => TestEnvironment.Database("orders_systest", "orders");
+    public static string PaymentsDatabase => TestEnvironment.Database("payments_systest", "payments");
+    public static string NotificationsDatabase => TestEnvironment.Database("notifications_systest", "notifications");
+
+    /// <summary>
+    /// The timings the system runs with in tests: the same mechanisms as in production, on a shorter clock,
+    /// so a payment deadline or a retry schedule is seconds, not minutes.
+    /// </summary>
+    public static class Timings
+    {
+        public static readonly TimeSpan PaymentDeadline = TimeSpan.FromSeconds(5);
+        public static readonly TimeSpan SlowProviderResponse = TimeSpan.FromSeconds(8);
+        public const int ImmediateRetries = 2;
+        public const string DelayedRetries = "00:00:00.500,00:00:01,00:00:02";
+        public const int TotalAttempts = 1 + ImmediateRetries + 3;
+        public static readonly TimeSpan PaymentStatusTimeout = TimeSpan.FromSeconds(2);
+    }
+
+    private static readonly Dictionary<string, string> Settings = new()
+    {
+        ["Orders__PaymentDeadline"] = Timings.PaymentDeadline.ToString("c"),
+        ["Orders__PaymentStatusTimeout"] = Timings.PaymentStatusTimeout.ToString("c"),
+        ["PaymentProvider__SlowResponse"] = Timings.SlowProviderResponse.ToString("c"),
+        ["Conveyor__Recoverability__ImmediateRetries"] = Timings.ImmediateRetries.ToString(),
+        ["Conveyor__Recoverability__DelayedRetries"] = Timings.DelayedRetries,
+    };
 
     public static async Task<RunningSystem> StartAsync()
     {
@@ -32,18 +58,7 @@ public sealed class RunningSystem : IAsyncDisposable
         try
         {
             foreach (var endpoint in Endpoints) system.Start(endpoint);
-            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
-            foreach (var (name, _, port, _) in Endpoints)
-            {
-                await TestEnvironment.Eventually(async () =>
-                {
-                    system.ThrowIfExited();
-                    try { return (await http.GetAsync($"http://127.0.0.1:{port}/health/ready")).IsSuccessStatusCode; }
-                    catch (HttpRequestException) { return false; }
-                    catch (TaskCanceledException) { return false; }
-                }, ready => ready, $"{name} to answer /health/ready", TimeSpan.FromSeconds(90));
-            }
-
+            foreach (var endpoint in Endpoints) await system.WaitUntilReadyAsync(endpoint.Name, endpoint.Port);
             return system;
         }
         catch
@@ -51,6 +66,29 @@ public sealed class RunningSystem : IAsyncDisposable
             await system.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>Stops one endpoint as an operator would (the others keep running).</summary>
+    public async Task StopAsync(string name)
+    {
+        _stopped.Add(name);
+        foreach (var (_, process, _) in _processes.Where(p => p.Name == name && !p.Process.HasExited))
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+    }
+
+    private async Task WaitUntilReadyAsync(string name, int port)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
+        await TestEnvironment.Eventually(async () =>
+        {
+            ThrowIfExited();
+            try { return (await http.GetAsync($"http://127.0.0.1:{port}/health/ready")).IsSuccessStatusCode; }
+            catch (HttpRequestException) { return false; }
+            catch (TaskCanceledException) { return false; }
+        }, ready => ready, $"{name} to answer /health/ready", TimeSpan.FromSeconds(90));
     }
 
     private void Start((string Name, string Project, int Port, string Database) endpoint)
@@ -73,9 +111,10 @@ public sealed class RunningSystem : IAsyncDisposable
         start.Environment["ConnectionStrings__Database"] = TestEnvironment.Database(endpoint.Database, endpoint.Name);
         start.Environment["ConnectionStrings__RabbitMq"] = TestEnvironment.RabbitMq;
         start.Environment["Smtp__Port"] = TestEnvironment.SmtpPort.ToString();
+        foreach (var (key, value) in Settings) start.Environment[key] = value;
 
         var log = Path.Combine(TestContext.CurrentContext.WorkDirectory, $"systest-{endpoint.Name}.log");
-        var writer = new StreamWriter(log, append: false) { AutoFlush = true };
+        var writer = new StreamWriter(log, append: true) { AutoFlush = true };
         var process = Process.Start(start)!;
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (writer) writer.WriteLine(e.Data); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (writer) writer.WriteLine(e.Data); };
@@ -88,7 +127,7 @@ public sealed class RunningSystem : IAsyncDisposable
     {
         foreach (var (name, process, log) in _processes)
         {
-            if (process.HasExited)
+            if (process.HasExited && !_stopped.Contains(name))
             {
                 Assert.Fail($"{name} exited with code {process.ExitCode} during start-up:\n{string.Join('\n', File.ReadLines(log).TakeLast(20))}");
             }
