@@ -73,12 +73,31 @@ public static class ConveyorEndpoint
 
             // Scheduled retries fire on this polling cycle; the default (5 s) stretches every delay.
             opts.Durability.ScheduledJobPollingTime = 250.Milliseconds();
+            opts.Durability.ScheduledJobFirstExecution = 250.Milliseconds();
+            // Elect the node that runs the durability agent soon after start-up, not after the default 3 s.
+            opts.Durability.FirstHealthCheckExecution = 500.Milliseconds();
 
-            opts.UseRabbitMq(connections.RabbitMqUri)
+            opts.UseRabbitMq(factory =>
+                {
+                    factory.Uri = connections.RabbitMqUri;
+                    factory.ClientProvidedName = $"conveyor-{name}";
+                    // Wolverine rebuilds its channels and consumers itself after a reconnect. The client's own
+                    // topology recovery would revive the old consumers beside them for a moment, and a delivery
+                    // to such a ghost consumer during a broker restart was seen to vanish.
+                    factory.TopologyRecoveryEnabled = false;
+                })
                 .AutoProvision()
                 // The durable inbox already keeps every delivered message safe; RabbitMQ 4's default
                 // delivery limit of 20 would drop (or dead-letter) a message that merely saw 20 restarts.
                 .DeliveryLimitForDurableQuorumQueues(-1)
+                // Without publisher confirms the outbox counts a message as sent once it is written to the
+                // socket; a broker that restarts (or a quorum queue that is not ready) in that moment drops
+                // it. With them, the send completes only when the broker has taken responsibility.
+                .ConfigureChannelCreation(channel =>
+                {
+                    channel.PublisherConfirmationsEnabled = true;
+                    channel.PublisherConfirmationTrackingEnabled = true;
+                })
                 // A quorum queue keeps every message on disk whatever its delivery mode (Wolverine publishes
                 // dead letters as non-persistent): a broker restart loses no failed message.
                 .CustomizeDeadLetterQueueing(new DeadLetterQueue(ErrorQueue) { ConfigureQueue = q => q.QueueType = QueueType.quorum });
@@ -106,7 +125,8 @@ public static class ConveyorEndpoint
         builder.Services.AddHealthChecks()
             .AddDbContextCheck<TDb>("database", tags: [ReadyTag])
             .AddCheck<RabbitMqHealthCheck>("broker", tags: [ReadyTag])
-            .AddCheck<CompileHandlersOnStartup>("handlers", tags: [ReadyTag]);
+            .AddCheck<CompileHandlersOnStartup>("handlers", tags: [ReadyTag])
+            .AddCheck<DurabilityAgentHealthCheck>("durability-agent", tags: [ReadyTag]);
 
         builder.Services.AddProblemDetails();
         return builder;

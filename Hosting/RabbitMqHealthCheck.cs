@@ -20,8 +20,20 @@ internal sealed class RabbitMqHealthCheck(ConnectionSettings settings) : IHealth
         {
             if (_connection is not { IsOpen: true })
             {
-                if (_connection is not null) await _connection.DisposeAsync();
-                var factory = new ConnectionFactory { Uri = settings.RabbitMqUri, ClientProvidedName = "conveyor-health" };
+                if (_connection is not null)
+                {
+                    await _connection.DisposeAsync();
+                    _connection = null;
+                }
+
+                // No automatic recovery: a broken connection is replaced here, not revived behind our back.
+                var factory = new ConnectionFactory
+                {
+                    Uri = settings.RabbitMqUri,
+                    ClientProvidedName = "conveyor-health",
+                    AutomaticRecoveryEnabled = false,
+                    RequestedConnectionTimeout = TimeSpan.FromSeconds(3),
+                };
                 _connection = await factory.CreateConnectionAsync(cancellationToken);
             }
 

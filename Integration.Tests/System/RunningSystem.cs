@@ -74,6 +74,22 @@ public sealed class RunningSystem : IAsyncDisposable
         _stopped.Add(name);
         foreach (var (_, process, _) in _processes.Where(p => p.Name == name && !p.Process.HasExited))
         {
+            await StopGracefullyAsync(process);
+        }
+    }
+
+    /// <summary>
+    /// SIGTERM first, as a service manager would: the endpoint drains and gives up its node's ownership of
+    /// scheduled work cleanly. A killed node would hold it until its peers eject it as stale (a minute),
+    /// delaying the next run's retries and deadlines.
+    /// </summary>
+    private static async Task StopGracefullyAsync(Process process)
+    {
+        using (var term = Process.Start("kill", ["-TERM", process.Id.ToString()])) await term.WaitForExitAsync();
+        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        try { await process.WaitForExitAsync(patience.Token); }
+        catch (OperationCanceledException)
+        {
             process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync();
         }
@@ -145,11 +161,7 @@ public sealed class RunningSystem : IAsyncDisposable
     {
         foreach (var (name, process, log) in _processes)
         {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync();
-            }
+            if (!process.HasExited) await StopGracefullyAsync(process);
 
             TestContext.AddTestAttachment(log, $"output of {name}");
             process.Dispose();

@@ -1,0 +1,149 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Conveyor.Messages;
+using Integration.Tests.Infrastructure;
+using RabbitMQ.Client;
+
+namespace Integration.Tests.System;
+
+/// <summary>
+/// RabbitMQ restarts while orders are in flight. Nothing is restarted but the broker: the endpoints must
+/// reconnect by themselves, every order must still reach its end exactly once, and the failed messages
+/// in <c>error</c> must still be there.
+/// </summary>
+[NonParallelizable]
+public class TheSystemRidesOutABrokerRestart
+{
+    private RunningSystem _system = null!;
+    private HttpClient _api = null!;
+
+    [OneTimeSetUp]
+    public async Task StartTheSystem()
+    {
+        TestEnvironment.RequireBrokerAndDatabase();
+        TestEnvironment.RequireTcp("The SMTP catcher", "127.0.0.1", TestEnvironment.SmtpPort);
+        if (!File.Exists("/etc/init.d/rabbitmq-server") || Environment.UserName != "root")
+        {
+            Assert.Ignore("Restarting RabbitMQ needs its init script and root (./build.sh test runs as root in CI).");
+        }
+
+        _system = await RunningSystem.StartAsync();
+        _api = new HttpClient { BaseAddress = RunningSystem.OrdersApi };
+    }
+
+    [OneTimeTearDown]
+    public async Task StopTheSystem()
+    {
+        _api?.Dispose();
+        if (_system is not null) await _system.DisposeAsync();
+    }
+
+    private async Task<(Guid Id, Uri Location, string Email)> PlaceOrder(string token)
+    {
+        var email = $"restart-{token}-{Guid.NewGuid():N}@example.com";
+        var response = await _api.PostAsJsonAsync("/orders", new
+        {
+            customerId = "customer-restart", customerEmail = email, currency = "EUR", paymentToken = token,
+            lines = new object[] { new { sku = "BOOK-DDD", quantity = 1, unitPrice = 42.50m } },
+        });
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
+        return ((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid(), response.Headers.Location!, email);
+    }
+
+    private async Task<string> StateOf(Uri location)
+    {
+        var order = JsonDocument.Parse(await _api.GetStringAsync(location)).RootElement;
+        var reason = order.GetProperty("cancellationReason");
+        return reason.ValueKind == JsonValueKind.String ? $"{order.GetProperty("status").GetString()}({reason.GetString()})" : order.GetProperty("status").GetString()!;
+    }
+
+    private static async Task RestartRabbitMq()
+    {
+        foreach (var (command, arguments) in new[] { ("service", "rabbitmq-server restart"), ("rabbitmqctl", "-q await_startup --timeout 120") })
+        {
+            using var process = Process.Start(new ProcessStartInfo(command, arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+            await process.WaitForExitAsync();
+            Assert.That(process.ExitCode, Is.Zero, $"{command} {arguments}: {await process.StandardError.ReadToEndAsync()}");
+        }
+    }
+
+    [Test, Order(1)]
+    public async Task Orders_in_flight_reach_their_end_exactly_once_and_failures_stay_in_error()
+    {
+        var processes = _system.Processes.Select(p => p.Id).ToList();
+
+        // A failure parked in `error` before the restart: an OrderPlaced that breaks the contract goes there
+        // at once, without retries.
+        var parked = new BasicProperties
+        {
+            MessageId = Guid.NewGuid().ToString(), Type = typeof(OrderPlaced).FullName, ContentType = "application/json",
+            CorrelationId = Guid.NewGuid().ToString(), Persistent = true,
+        };
+        await using (var broker = await Broker.ConnectAsync())
+        {
+            await broker.PurgeAsync("error");
+            var invalid = new OrderPlaced(Guid.Parse(parked.CorrelationId), "c", "a@example.com", "EUR", [], -1m, "tok_ok", DateTimeOffset.UtcNow);
+            await broker.Channel.BasicPublishAsync("", "payments", mandatory: true, parked, JsonSerializer.SerializeToUtf8Bytes(invalid, MessageJson.Options));
+            await TestEnvironment.Eventually(() => broker.CountAsync("error"), n => n == 1, "the invalid OrderPlaced waiting in error");
+        }
+
+        var inFlight = new List<(Guid Id, Uri Location, string Email, string Expected)>();
+        for (var i = 0; i < 6; i++)
+        {
+            var placed = await PlaceOrder("tok_ok");
+            inFlight.Add((placed.Id, placed.Location, placed.Email, "Confirmed"));
+        }
+
+        var slow = await PlaceOrder("tok_slow");
+        inFlight.Add((slow.Id, slow.Location, slow.Email, "Refunded(PaymentTimedOut)"));
+        var declined = await PlaceOrder("tok_declined");
+        inFlight.Add((declined.Id, declined.Location, declined.Email, "Cancelled(PaymentDeclined)"));
+
+        await RestartRabbitMq();
+
+        // Orders placed after the restart flow too: the senders reconnected, not only the listeners.
+        var after = await PlaceOrder("tok_ok");
+        inFlight.Add((after.Id, after.Location, after.Email, "Confirmed"));
+
+        foreach (var order in inFlight)
+        {
+            await TestEnvironment.Eventually(() => StateOf(order.Location), s => s == order.Expected, $"order {order.Id} to be {order.Expected}", TimeSpan.FromSeconds(120));
+        }
+
+        await using var reconnected = await Broker.ConnectAsync();
+        var parkedFailure = await new ErrorQueue(reconnected).WaitForAsync(m => m.BasicProperties.MessageId == parked.MessageId,
+            "the parked failure still in error after the restart", TimeSpan.FromSeconds(10));
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(_system.Processes.Select(p => p.Id), Is.EqualTo(processes), "no endpoint was restarted");
+            Assert.That(ErrorQueue.Header(parkedFailure, "exception-type"), Does.EndWith("MessageValidationException"));
+            foreach (var order in inFlight)
+            {
+                Assert.That(await SystemDatabases.PaymentsFor(order.Id), Is.EqualTo(1), $"one payment for {order.Id}");
+                var expectedMails = order.Expected switch { "Confirmed" => 1, "Cancelled(PaymentDeclined)" => 1, _ => 2 };
+                await TestEnvironment.Eventually(() => SystemDatabases.NotificationsFor(order.Id), n => n >= expectedMails, $"mails recorded for {order.Id}");
+                Assert.That(await SystemDatabases.NotificationsFor(order.Id), Is.EqualTo(expectedMails), $"e-mails for {order.Id}");
+                Assert.That((await SmtpCatcher.MessagesTo(order.Email)).Count, Is.EqualTo(expectedMails), $"e-mails received for {order.Id}");
+            }
+        });
+    }
+
+    [Test, Order(2)]
+    public async Task Without_Payments_the_live_payment_status_is_a_504_problem()
+    {
+        var order = await PlaceOrder("tok_ok");
+        await TestEnvironment.Eventually(() => StateOf(order.Location), s => s == "Confirmed", "the order to be Confirmed");
+        await _system.StopAsync("payments");
+
+        var response = await _api.GetAsync($"{order.Location}/payment");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.GatewayTimeout));
+            Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
+        });
+    }
+}
