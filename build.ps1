@@ -430,6 +430,7 @@ function Find-FailedMessage([string] $CorrelationId, [double] $TimeoutSeconds) {
 function Invoke-Test {
     Start-Infrastructure
     $failed = $false
+    $failedProjects = @()
     try {
         Invoke-Build
         Remove-Item -Recurse -Force $TestResults -ErrorAction SilentlyContinue
@@ -441,7 +442,7 @@ function Invoke-Test {
             Write-Step "Testing $name"
             & dotnet test (Join-Path $Root $project) -c $Configuration --no-build -nologo `
                 --logger "trx;LogFileName=$name.trx" --logger 'console;verbosity=normal' --results-directory $TestResults
-            if ($LASTEXITCODE -ne 0) { $failed = $true }
+            if ($LASTEXITCODE -ne 0) { $failed = $true; $failedProjects += $name }
         }
     }
     finally {
@@ -454,8 +455,16 @@ function Invoke-Test {
         [xml] $doc = Get-Content $trx.FullName -Raw
         $counters = $doc.TestRun.ResultSummary.Counters
         $passed += [int]$counters.passed
-        $failedCount += [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
+        $projectFailures = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
+        $failedCount += $projectFailures
         $skipped += [int]$counters.notExecuted
+        $project = [IO.Path]::GetFileNameWithoutExtension($trx.Name)
+        if ($failedProjects -contains $project -and $projectFailures -eq 0) {
+            # The runner failed without a failed test: the test host crashed or the run was aborted.
+            # Count it, so the summary never reads green for a run that did not finish.
+            Write-Host "${project}: the test run did not complete (test host crash or abort); see the output above."
+            $failedCount++
+        }
     }
     if ($files -eq 0) { $failed = $true; Write-Host 'No test results were written.' }
     $summary = "tests: $passed passed, $failedCount failed"

@@ -159,6 +159,7 @@ public static class ConveyorEndpoint
             .MinimumLevel.Override("Wolverine.Runtime.WolverineRuntime", LogEventLevel.Warning)
             .Enrich.FromLogContext()
             .Enrich.WithProperty("endpoint", endpoint)
+            .Enrich.WithProperty("pid", Environment.ProcessId)
             .WriteTo.Console(new RenderedCompactJsonFormatter()));
     }
 }

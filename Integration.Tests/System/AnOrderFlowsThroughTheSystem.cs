@@ -8,28 +8,8 @@ using Npgsql;
 namespace Integration.Tests.System;
 
 /// <summary>The three endpoint executables, a real broker, real databases and a real SMTP server: an order from HTTP to e-mail.</summary>
-[NonParallelizable]
-public class AnOrderFlowsThroughTheSystem
+public class AnOrderFlowsThroughTheSystem : SystemFixture
 {
-    private RunningSystem _system = null!;
-    private HttpClient _api = null!;
-
-    [OneTimeSetUp]
-    public async Task StartTheSystem()
-    {
-        TestEnvironment.RequireBrokerAndDatabase();
-        TestEnvironment.RequireTcp("The SMTP catcher", "127.0.0.1", TestEnvironment.SmtpPort);
-        _system = await RunningSystem.StartAsync();
-        _api = new HttpClient { BaseAddress = RunningSystem.OrdersApi };
-    }
-
-    [OneTimeTearDown]
-    public async Task StopTheSystem()
-    {
-        _api?.Dispose();
-        if (_system is not null) await _system.DisposeAsync();
-    }
-
     private static object Order(string email, string customerId = "customer-systest", string token = "tok_ok") => new
     {
         customerId,
@@ -41,8 +21,7 @@ public class AnOrderFlowsThroughTheSystem
 
     private static string UniqueEmail() => $"systest-{Guid.NewGuid():N}@example.com";
 
-    private async Task<JsonElement> GetOrder(Uri location) =>
-        JsonDocument.Parse(await _api.GetStringAsync(location)).RootElement;
+
 
     private static async Task<long> OrderRowsFor(string customerId)
     {
@@ -55,14 +34,14 @@ public class AnOrderFlowsThroughTheSystem
 
     [Test]
     public void The_endpoints_are_three_separate_processes() =>
-        Assert.That(_system.Processes.Select(p => p.Id).Distinct().Count(), Is.EqualTo(3));
+        Assert.That(System.Processes.Select(p => p.Id).Distinct().Count(), Is.EqualTo(3));
 
     [Test]
     public async Task A_placed_order_is_confirmed_and_the_customer_gets_one_email()
     {
         var email = UniqueEmail();
 
-        var response = await _api.PostAsJsonAsync("/orders", Order(email));
+        var response = await Api.PostAsJsonAsync("/orders", Order(email));
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
         var location = response.Headers.Location!;
@@ -97,7 +76,7 @@ public class AnOrderFlowsThroughTheSystem
             lines = new object[] { new { sku = "A", quantity = 0, unitPrice = -1m } },
         };
 
-        var response = await _api.PostAsJsonAsync("/orders", invalid);
+        var response = await Api.PostAsJsonAsync("/orders", invalid);
 
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Multiple(async () =>
@@ -115,7 +94,7 @@ public class AnOrderFlowsThroughTheSystem
     [Test]
     public async Task Malformed_json_gets_problem_details_not_a_500()
     {
-        var response = await _api.PostAsync("/orders", new StringContent("{\"customerId\": \"c\", \"lines\": [", Encoding.UTF8, "application/json"));
+        var response = await Api.PostAsync("/orders", new StringContent("{\"customerId\": \"c\", \"lines\": [", Encoding.UTF8, "application/json"));
 
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Multiple(() =>
@@ -136,7 +115,7 @@ public class AnOrderFlowsThroughTheSystem
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, "/orders") { Content = JsonContent.Create(body) };
             request.Headers.Add("Idempotency-Key", key);
-            return await _api.SendAsync(request);
+            return await Api.SendAsync(request);
         }
 
         var first = await Post(Order(email, customerId));
@@ -157,8 +136,8 @@ public class AnOrderFlowsThroughTheSystem
     [Test]
     public async Task An_unknown_order_is_404_problem_details()
     {
-        var unknown = await _api.GetAsync($"/orders/{Guid.NewGuid()}");
-        var malformed = await _api.GetAsync("/orders/not-a-guid");
+        var unknown = await Api.GetAsync($"/orders/{Guid.NewGuid()}");
+        var malformed = await Api.GetAsync("/orders/not-a-guid");
 
         Assert.Multiple(() =>
         {

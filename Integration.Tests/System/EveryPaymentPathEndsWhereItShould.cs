@@ -12,66 +12,29 @@ namespace Integration.Tests.System;
 /// Every path of the order flow across the three real processes, one order per payment token, counted in
 /// the databases and the SMTP catcher: exactly one payment per order, at most one refund, one e-mail per kind.
 /// </summary>
-[NonParallelizable]
-public class EveryPaymentPathEndsWhereItShould
+public class EveryPaymentPathEndsWhereItShould : SystemFixture
 {
-    private RunningSystem _system = null!;
-    private HttpClient _api = null!;
     private HttpClient _paymentsAdmin = null!;
     private Broker _broker = null!;
     private ErrorQueue _errors = null!;
 
     [OneTimeSetUp]
-    public async Task StartTheSystem()
+    public async Task ConnectTheTools()
     {
-        TestEnvironment.RequireBrokerAndDatabase();
-        TestEnvironment.RequireTcp("The SMTP catcher", "127.0.0.1", TestEnvironment.SmtpPort);
         _broker = await Broker.ConnectAsync();
         _errors = new ErrorQueue(_broker);
-        _system = await RunningSystem.StartAsync();
-        _api = new HttpClient { BaseAddress = RunningSystem.OrdersApi };
         _paymentsAdmin = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:15081") };
     }
 
     [OneTimeTearDown]
-    public async Task StopTheSystem()
+    public async Task DisconnectTheTools()
     {
-        _api?.Dispose();
         _paymentsAdmin?.Dispose();
-        if (_system is not null) await _system.DisposeAsync();
         if (_broker is not null) await _broker.DisposeAsync();
     }
 
-    private sealed record Placed(Guid Id, Uri Location, string Email);
-
-    private async Task<Placed> PlaceOrder(string token)
-    {
-        var email = $"path-{token}-{Guid.NewGuid():N}@example.com";
-        var response = await _api.PostAsJsonAsync("/orders", new
-        {
-            customerId = "customer-paths",
-            customerEmail = email,
-            currency = "EUR",
-            paymentToken = token,
-            lines = new object[] { new { sku = "BOOK-DDD", quantity = 1, unitPrice = 42.50m }, new { sku = "MUG", quantity = 2, unitPrice = 9.95m } },
-        });
-        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
-        var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
-        return new Placed(id, response.Headers.Location!, email);
-    }
-
-    private async Task<JsonElement> WaitForState(Placed order, string status, string? reason = null)
-    {
-        static string State(JsonElement o) =>
-            o.GetProperty("cancellationReason").ValueKind == JsonValueKind.String
-                ? $"{o.GetProperty("status").GetString()}({o.GetProperty("cancellationReason").GetString()})"
-                : o.GetProperty("status").GetString()!;
-
-        var expected = reason is null ? status : $"{status}({reason})";
-        return await TestEnvironment.Eventually(
-            async () => JsonDocument.Parse(await _api.GetStringAsync(order.Location)).RootElement,
-            o => State(o) == expected, $"order {order.Id} to be {expected}");
-    }
+    private Task<JsonElement> WaitForState(Placed order, string status, string? reason = null) =>
+        base.WaitForState(order, reason is null ? status : $"{status}({reason})", timeout: null);
 
     /// <summary>Waits until the e-mails of these kinds are recorded, then counts what really reached the SMTP server.</summary>
     private static async Task<IReadOnlyList<SmtpCatcher.Message>> MailsOnceRecorded(Placed order, int kinds)
@@ -186,10 +149,10 @@ public class EveryPaymentPathEndsWhereItShould
         var order = await PlaceOrder("tok_ok");
         await WaitForState(order, "Confirmed");
 
-        var cancel = await _api.PostAsync($"{order.Location}/cancel", null);
-        var again = await _api.PostAsync($"{order.Location}/cancel", null);
+        var cancel = await Api.PostAsync($"{order.Location}/cancel", null);
+        var again = await Api.PostAsync($"{order.Location}/cancel", null);
         await WaitForState(order, "Refunded", "CustomerRequested");
-        var afterRefund = await _api.PostAsync($"{order.Location}/cancel", null);
+        var afterRefund = await Api.PostAsync($"{order.Location}/cancel", null);
         var mails = await MailsOnceRecorded(order, 3);
 
         Assert.Multiple(async () =>
@@ -206,7 +169,7 @@ public class EveryPaymentPathEndsWhereItShould
     [Test]
     public async Task Cancelling_an_unknown_order_is_404_problem_details()
     {
-        var response = await _api.PostAsync($"/orders/{Guid.NewGuid()}/cancel", null);
+        var response = await Api.PostAsync($"/orders/{Guid.NewGuid()}/cancel", null);
 
         Assert.Multiple(() =>
         {
@@ -221,7 +184,7 @@ public class EveryPaymentPathEndsWhereItShould
         var order = await PlaceOrder("tok_ok");
         await WaitForState(order, "Confirmed");
 
-        var report = await _api.GetFromJsonAsync<JsonElement>($"{order.Location}/payment");
+        var report = await Api.GetFromJsonAsync<JsonElement>($"{order.Location}/payment");
 
         Assert.Multiple(() =>
         {
@@ -314,8 +277,8 @@ public class EveryPaymentPathEndsWhereItShould
     public async Task The_same_OrderPlaced_under_two_more_message_ids_still_makes_one_payment_and_one_email()
     {
         var order = await PlaceOrder("tok_ok");
-        var view = JsonDocument.Parse(await _api.GetStringAsync(order.Location)).RootElement;
-        var again = new OrderPlaced(order.Id, "customer-paths", order.Email, "EUR",
+        var view = await GetOrder(order.Location);
+        var again = new OrderPlaced(order.Id, "customer-systest", order.Email, "EUR",
             [new OrderLine("BOOK-DDD", 1, 42.50m), new OrderLine("MUG", 2, 9.95m)], 62.40m, "tok_ok", view.GetProperty("placedAt").GetDateTimeOffset());
         var body = JsonSerializer.SerializeToUtf8Bytes(again, MessageJson.Options);
 

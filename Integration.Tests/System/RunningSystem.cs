@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using System.Diagnostics;
 using System.Reflection;
 using Integration.Tests.Infrastructure;
@@ -57,6 +58,9 @@ public sealed class RunningSystem : IAsyncDisposable
         var system = new RunningSystem();
         try
         {
+            // A process of an earlier fixture still holding a port would answer for ours (and its twin
+            // would join the same Wolverine cluster, taking work it then drops): start on free ports only.
+            foreach (var endpoint in Endpoints) await WaitUntilPortIsFreeAsync(endpoint.Name, endpoint.Port);
             foreach (var endpoint in Endpoints) system.Start(endpoint);
             foreach (var endpoint in Endpoints) await system.WaitUntilReadyAsync(endpoint.Name, endpoint.Port);
             return system;
@@ -85,15 +89,32 @@ public sealed class RunningSystem : IAsyncDisposable
     /// </summary>
     private static async Task StopGracefullyAsync(Process process)
     {
+        TestContext.Progress.WriteLine($"Stopping pid {process.Id} ({process.StartInfo.Arguments})");
         using (var term = Process.Start("kill", ["-TERM", process.Id.ToString()])) await term.WaitForExitAsync();
         using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         try { await process.WaitForExitAsync(patience.Token); }
         catch (OperationCanceledException)
         {
-            process.Kill(entireProcessTree: true);
+            TestContext.Progress.WriteLine($"pid {process.Id} did not stop within 20 s of SIGTERM: killing it");
+            using (var kill = Process.Start("kill", ["-KILL", process.Id.ToString()])) await kill.WaitForExitAsync();
             await process.WaitForExitAsync();
         }
     }
+
+    private static Task WaitUntilPortIsFreeAsync(string name, int port) =>
+        TestEnvironment.Eventually(() =>
+        {
+            try
+            {
+                using var client = new TcpClient();
+                client.Connect("127.0.0.1", port);
+                return Task.FromResult(false);
+            }
+            catch (SocketException)
+            {
+                return Task.FromResult(true);
+            }
+        }, free => free, $"port {port} of {name} to be free (an earlier endpoint process is still running)", TimeSpan.FromSeconds(30));
 
     private async Task WaitUntilReadyAsync(string name, int port)
     {
@@ -132,6 +153,7 @@ public sealed class RunningSystem : IAsyncDisposable
         var log = Path.Combine(TestContext.CurrentContext.WorkDirectory, $"systest-{endpoint.Name}.log");
         var writer = new StreamWriter(log, append: true) { AutoFlush = true };
         var process = Process.Start(start)!;
+        TestContext.Progress.WriteLine($"Started {endpoint.Name} as pid {process.Id} for {TestContext.CurrentContext.Test.FullName}");
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (writer) writer.WriteLine(e.Data); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (writer) writer.WriteLine(e.Data); };
         process.BeginOutputReadLine();
@@ -161,7 +183,15 @@ public sealed class RunningSystem : IAsyncDisposable
     {
         foreach (var (name, process, log) in _processes)
         {
-            if (!process.HasExited) await StopGracefullyAsync(process);
+            // Every process is stopped, whatever happens to the one before it.
+            try
+            {
+                if (!process.HasExited) await StopGracefullyAsync(process);
+            }
+            catch (Exception ex)
+            {
+                TestContext.Progress.WriteLine($"Stopping {name} (pid {process.Id}) failed: {ex.Message}");
+            }
 
             TestContext.AddTestAttachment(log, $"output of {name}");
             process.Dispose();

@@ -13,51 +13,17 @@ namespace Integration.Tests.System;
 /// reconnect by themselves, every order must still reach its end exactly once, and the failed messages
 /// in <c>error</c> must still be there.
 /// </summary>
-[NonParallelizable]
-public class TheSystemRidesOutABrokerRestart
+public class TheSystemRidesOutABrokerRestart : SystemFixture
 {
-    private RunningSystem _system = null!;
-    private HttpClient _api = null!;
-
-    [OneTimeSetUp]
-    public async Task StartTheSystem()
+    protected override void RequireMore()
     {
-        TestEnvironment.RequireBrokerAndDatabase();
-        TestEnvironment.RequireTcp("The SMTP catcher", "127.0.0.1", TestEnvironment.SmtpPort);
         if (!File.Exists("/etc/init.d/rabbitmq-server") || Environment.UserName != "root")
         {
             Assert.Ignore("Restarting RabbitMQ needs its init script and root (./build.sh test runs as root in CI).");
         }
-
-        _system = await RunningSystem.StartAsync();
-        _api = new HttpClient { BaseAddress = RunningSystem.OrdersApi };
     }
 
-    [OneTimeTearDown]
-    public async Task StopTheSystem()
-    {
-        _api?.Dispose();
-        if (_system is not null) await _system.DisposeAsync();
-    }
-
-    private async Task<(Guid Id, Uri Location, string Email)> PlaceOrder(string token)
-    {
-        var email = $"restart-{token}-{Guid.NewGuid():N}@example.com";
-        var response = await _api.PostAsJsonAsync("/orders", new
-        {
-            customerId = "customer-restart", customerEmail = email, currency = "EUR", paymentToken = token,
-            lines = new object[] { new { sku = "BOOK-DDD", quantity = 1, unitPrice = 42.50m } },
-        });
-        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
-        return ((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid(), response.Headers.Location!, email);
-    }
-
-    private async Task<string> StateOf(Uri location)
-    {
-        var order = JsonDocument.Parse(await _api.GetStringAsync(location)).RootElement;
-        var reason = order.GetProperty("cancellationReason");
-        return reason.ValueKind == JsonValueKind.String ? $"{order.GetProperty("status").GetString()}({reason.GetString()})" : order.GetProperty("status").GetString()!;
-    }
+    private async Task<string> StateOf(Uri location) => StateOf(await GetOrder(location));
 
     private static async Task RestartRabbitMq()
     {
@@ -72,7 +38,7 @@ public class TheSystemRidesOutABrokerRestart
     [Test, Order(1)]
     public async Task Orders_in_flight_reach_their_end_exactly_once_and_failures_stay_in_error()
     {
-        var processes = _system.Processes.Select(p => p.Id).ToList();
+        var processes = System.Processes.Select(p => p.Id).ToList();
 
         // A failure parked in `error` before the restart: an OrderPlaced that breaks the contract goes there
         // at once, without retries.
@@ -118,7 +84,7 @@ public class TheSystemRidesOutABrokerRestart
 
         Assert.Multiple(async () =>
         {
-            Assert.That(_system.Processes.Select(p => p.Id), Is.EqualTo(processes), "no endpoint was restarted");
+            Assert.That(System.Processes.Select(p => p.Id), Is.EqualTo(processes), "no endpoint was restarted");
             Assert.That(ErrorQueue.Header(parkedFailure, "exception-type"), Does.EndWith("MessageValidationException"));
             foreach (var order in inFlight)
             {
@@ -136,9 +102,9 @@ public class TheSystemRidesOutABrokerRestart
     {
         var order = await PlaceOrder("tok_ok");
         await TestEnvironment.Eventually(() => StateOf(order.Location), s => s == "Confirmed", "the order to be Confirmed");
-        await _system.StopAsync("payments");
+        await System.StopAsync("payments");
 
-        var response = await _api.GetAsync($"{order.Location}/payment");
+        var response = await Api.GetAsync($"{order.Location}/payment");
 
         Assert.Multiple(() =>
         {

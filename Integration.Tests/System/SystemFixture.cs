@@ -1,0 +1,66 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Integration.Tests.Infrastructure;
+
+namespace Integration.Tests.System;
+
+/// <summary>A fixture that runs the three endpoint executables against the real broker, databases and SMTP server.</summary>
+[NonParallelizable]
+public abstract class SystemFixture
+{
+    protected RunningSystem System = null!;
+    protected HttpClient Api = null!;
+
+    [OneTimeSetUp]
+    public async Task StartTheSystem()
+    {
+        TestEnvironment.RequireBrokerAndDatabase();
+        TestEnvironment.RequireTcp("The SMTP catcher", "127.0.0.1", TestEnvironment.SmtpPort);
+        RequireMore();
+        System = await RunningSystem.StartAsync();
+        Api = new HttpClient { BaseAddress = RunningSystem.OrdersApi };
+    }
+
+    /// <summary>Further preconditions of a fixture, checked before anything starts (skip with Assert.Ignore).</summary>
+    protected virtual void RequireMore()
+    {
+    }
+
+    [OneTimeTearDown]
+    public async Task StopTheSystem()
+    {
+        Api?.Dispose();
+        if (System is not null) await System.DisposeAsync();
+    }
+
+    protected sealed record Placed(Guid Id, Uri Location, string Email);
+
+    /// <summary>Places a two-line order (62.40 EUR) paid with <paramref name="token"/> for a customer with a unique e-mail address.</summary>
+    protected async Task<Placed> PlaceOrder(string token, string customerId = "customer-systest")
+    {
+        var email = $"{customerId}-{token}-{Guid.NewGuid():N}@example.com";
+        var response = await Api.PostAsJsonAsync("/orders", new
+        {
+            customerId,
+            customerEmail = email,
+            currency = "EUR",
+            paymentToken = token,
+            lines = new object[] { new { sku = "BOOK-DDD", quantity = 1, unitPrice = 42.50m }, new { sku = "MUG", quantity = 2, unitPrice = 9.95m } },
+        });
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Accepted), await response.Content.ReadAsStringAsync());
+        var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        return new Placed(id, response.Headers.Location!, email);
+    }
+
+    protected async Task<JsonElement> GetOrder(Uri location) => JsonDocument.Parse(await Api.GetStringAsync(location)).RootElement;
+
+    /// <summary>"Confirmed", or "Cancelled(PaymentTimedOut)" for a cancelled order.</summary>
+    protected static string StateOf(JsonElement order) =>
+        order.GetProperty("cancellationReason").ValueKind == JsonValueKind.String
+            ? $"{order.GetProperty("status").GetString()}({order.GetProperty("cancellationReason").GetString()})"
+            : order.GetProperty("status").GetString()!;
+
+    protected Task<JsonElement> WaitForState(Placed order, string expected, TimeSpan? timeout = null) =>
+        TestEnvironment.Eventually(() => GetOrder(order.Location), o => StateOf(o) == expected, $"order {order.Id} to be {expected}", timeout);
+}
