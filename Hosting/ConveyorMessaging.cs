@@ -1,5 +1,6 @@
 using Wolverine;
 using Wolverine.RabbitMQ;
+using Wolverine.RabbitMQ.Internal;
 
 namespace Conveyor.Hosting;
 
@@ -29,7 +30,12 @@ public sealed class ConveyorMessaging
     /// <summary>This endpoint sends the command <typeparamref name="TCommand"/> straight to the queue of the endpoint that owns it.</summary>
     public ConveyorMessaging Sends<TCommand>(string to)
     {
-        Wolverine.PublishMessage<TCommand>().ToRabbitQueue(to);
+        // The queue belongs to the endpoint that listens on it, which declares it (quorum, dead-lettering):
+        // a sender declaring it too, with other arguments, would fail with PRECONDITION_FAILED.
+        Wolverine.PublishMessage<TCommand>().ToRabbitQueue(to, queue =>
+        {
+            if (queue is RabbitMqEndpoint endpoint) endpoint.IsExternallyOwned = true;
+        });
         return this;
     }
 
