@@ -36,8 +36,13 @@ public sealed class RunningSystem : IAsyncDisposable
     /// </summary>
     public static class Timings
     {
-        public static readonly TimeSpan PaymentDeadline = TimeSpan.FromSeconds(5);
-        public static readonly TimeSpan SlowProviderResponse = TimeSpan.FromSeconds(8);
+        // Comfortably longer than a failing OrderPlaced's whole retry schedule (a cold first delivery, then
+        // 0.5 s + 1 s + 2 s of delayed retries, each after a scheduled-job poll): once the deadline voids the
+        // payment, the next retry of that OrderPlaced rightly finds nothing to charge and succeeds, so a
+        // shorter deadline would race the tok_down message out of the error queue.
+        public static readonly TimeSpan PaymentDeadline = TimeSpan.FromSeconds(10);
+        // Longer than the deadline: tok_slow's charge must still be running when the cancellation arrives.
+        public static readonly TimeSpan SlowProviderResponse = TimeSpan.FromSeconds(13);
         public const int ImmediateRetries = 2;
         public const string DelayedRetries = "00:00:00.500,00:00:01,00:00:02";
         public const int TotalAttempts = 1 + ImmediateRetries + 3;
