@@ -5,9 +5,8 @@ namespace Conveyor.Hosting;
 
 /// <summary>
 /// Ready only once some node of this endpoint runs Wolverine's durability agent for its database (the agent
-/// that fires scheduled retries and timeouts and recovers the inbox and outbox). In the seconds after a cold
-/// start no node holds it yet, and a delayed retry that falls due in that window was seen to be dropped
-/// instead of run; keeping traffic away until the agent runs closes that window.
+/// that fires scheduled retries and timeouts, such as the payment deadline, and recovers the inbox and
+/// outbox). In the seconds after a cold start no node holds it yet, and anything scheduled waits for it.
 /// </summary>
 internal sealed class DurabilityAgentHealthCheck(ConnectionSettings settings) : IHealthCheck
 {

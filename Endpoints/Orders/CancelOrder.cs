@@ -31,16 +31,16 @@ public static class CancelOrder
         TimeProvider clock,
         CancellationToken ct)
     {
-        if (!Guid.TryParse(id, out var orderId)) return NotFound(id);
+        if (!Guid.TryParse(id, out var orderId)) return GetOrder.NotFound(id);
 
         // The saga may be moving the same order (a payment arriving): on a version conflict start over
         // with fresh state rather than overwrite it.
         for (var attempt = 1; ; attempt++)
         {
             await using var scope = scopes.CreateAsyncScope();
-            var outbox = scope.ServiceProvider.GetRequiredService<IDbContextOutbox<Conveyor.Orders.OrdersDb>>();
+            var outbox = scope.ServiceProvider.GetRequiredService<IDbContextOutbox<OrdersDb>>();
             var order = await outbox.DbContext.Orders.SingleOrDefaultAsync(o => o.Id == orderId, ct);
-            if (order is null) return NotFound(id);
+            if (order is null) return GetOrder.NotFound(id);
 
             var now = clock.GetUtcNow();
             if (order.WhyNotCancellable(now, options.Value.CancellationWindow) is { } reason)
@@ -66,7 +66,4 @@ public static class CancelOrder
 
     private static IResult Accepted(Order order) =>
         Results.Accepted($"/orders/{order.Id}", new CancelAccepted(order.Id, order.Status.ToString()));
-
-    private static IResult NotFound(string id) =>
-        Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Order not found", detail: $"There is no order with id '{id}'.");
 }

@@ -35,6 +35,10 @@ public static class GetOrder
         order.PlacedAt,
         order.Timeline.OrderBy(t => t.At).Select(t => new StatusChangeView(t.Status.ToString(), t.At, t.Reason)).ToList());
 
+    /// <summary>The answer for an id that names no order, malformed or unknown alike (ids cannot be probed).</summary>
+    public static IResult NotFound(string id) =>
+        Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Order not found", detail: $"There is no order with id '{id}'.");
+
     public static IEndpointRouteBuilder MapGetOrder(this IEndpointRouteBuilder app)
     {
         app.MapGet("/orders/{id}", async (string id, OrdersDb db, CancellationToken ct) =>
@@ -44,9 +48,7 @@ public static class GetOrder
                     ? await db.Orders.AsNoTracking().SingleOrDefaultAsync(o => o.Id == orderId, ct)
                     : null;
 
-                return order is null
-                    ? Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Order not found", detail: $"There is no order with id '{id}'.")
-                    : Results.Ok(ToView(order));
+                return order is null ? NotFound(id) : Results.Ok(ToView(order));
             })
             .WithName("GetOrder")
             .Produces<OrderView>()

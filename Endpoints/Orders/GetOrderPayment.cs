@@ -28,7 +28,7 @@ public static class GetOrderPayment
     {
         if (!Guid.TryParse(id, out var orderId) || !await db.Orders.AnyAsync(o => o.Id == orderId, ct))
         {
-            return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Order not found", detail: $"There is no order with id '{id}'.");
+            return GetOrder.NotFound(id);
         }
 
         try

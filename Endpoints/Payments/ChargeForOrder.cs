@@ -40,7 +40,7 @@ public static class ChargeForOrderHandler
                 // cancellation): that attempt's record lost to the void, but its money may have been taken.
                 var refunded = await provider.RefundAsync(
                     new RefundRequest(existing.RefundId, existing.Id, placed.Total, placed.Currency), ct);
-                if (refunded is not RefundResult.Refunded done) return Nothing();
+                if (refunded is not RefundResult.Refunded done) return PaymentChanges.None();
 
                 var (refund, announcement) = existing.RecordRefund(done, placed.Total, placed.Currency, clock.GetUtcNow());
                 return (Storage.Update(existing), Storage.Insert(refund), [announcement]);
@@ -48,7 +48,7 @@ public static class ChargeForOrderHandler
 
             default:
                 // The same order again (a republished event): its payment is already settled.
-                return Nothing();
+                return PaymentChanges.None();
         }
     }
 
@@ -62,7 +62,4 @@ public static class ChargeForOrderHandler
         if (string.IsNullOrWhiteSpace(placed.PaymentToken)) problems.Add("no payment token");
         if (problems.Count > 0) throw new MessageValidationException($"OrderPlaced {placed.OrderId} is invalid: {string.Join(", ", problems)}.");
     }
-
-    private static (IStorageAction<Payment>, IStorageAction<Refund>, OutgoingMessages) Nothing() =>
-        (Storage.Nothing<Payment>(), Storage.Nothing<Refund>(), []);
 }

@@ -24,9 +24,9 @@ public static class RefundOnCancellationHandler
         payment switch
         {
             null => (Storage.Insert(Payment.VoidedBeforeCharge(cancelled.OrderId, clock.GetUtcNow())), Storage.Nothing<Refund>(), []),
-            { Status: PaymentStatus.Authorized } => await Refunds.RefundAsync(payment, provider, clock, ct),
+            { Status: PaymentStatus.Authorized } => await PaymentChanges.RefundAsync(payment, provider, clock, ct),
             // Declined, voided or already refunded: nothing was taken, or it is back already.
-            _ => (Storage.Nothing<Payment>(), Storage.Nothing<Refund>(), []),
+            _ => PaymentChanges.None(),
         };
 }
 
@@ -44,16 +44,20 @@ public static class RefundPaymentHandler
         ILogger<RefundPayment> logger,
         CancellationToken ct)
     {
-        if (payment is { Status: PaymentStatus.Authorized }) return await Refunds.RefundAsync(payment, provider, clock, ct);
+        if (payment is { Status: PaymentStatus.Authorized }) return await PaymentChanges.RefundAsync(payment, provider, clock, ct);
 
         logger.LogInformation("No refund for payment {PaymentId} of order {OrderId}: it is {Status}",
             command.PaymentId, command.OrderId, payment?.Status.ToString() ?? "unknown");
-        return (Storage.Nothing<Payment>(), Storage.Nothing<Refund>(), []);
+        return PaymentChanges.None();
     }
 }
 
-internal static class Refunds
+/// <summary>What a Payments handler decides: the payment to store, the refund to record, the events to publish.</summary>
+internal static class PaymentChanges
 {
+    public static (IStorageAction<Payment>, IStorageAction<Refund>, OutgoingMessages) None() =>
+        (Storage.Nothing<Payment>(), Storage.Nothing<Refund>(), []);
+
     /// <summary>
     /// Refund an authorized payment under its refund id (the provider's idempotency key). Two handlers
     /// racing to refund the same payment both reach the provider with the same key, and the payment's

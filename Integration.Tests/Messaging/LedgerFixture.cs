@@ -2,7 +2,6 @@ using Integration.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 using Wolverine;
 
 namespace Integration.Tests.Messaging;
@@ -58,11 +57,6 @@ public abstract class LedgerFixture
     }
 
     /// <summary>Messages committed to the outbox but not yet handed to the broker.</summary>
-    protected static async Task<long> PendingOutgoingEnvelopes()
-    {
-        await using var connection = new NpgsqlConnection(TestEnvironment.Database("conveyor_tests", "conveyor_tests"));
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("select count(*) from wolverine.wolverine_outgoing_envelopes", connection);
-        return (long)(await command.ExecuteScalarAsync())!;
-    }
+    protected static Task<long> PendingOutgoingEnvelopes() =>
+        Sql.ScalarAsync<long>(TestEnvironment.Database("conveyor_tests", "conveyor_tests"), "select count(*) from wolverine.wolverine_outgoing_envelopes");
 }

@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Integration.Tests.Infrastructure;
-using Npgsql;
 
 namespace Integration.Tests.System;
 
@@ -20,17 +19,6 @@ public class AnOrderFlowsThroughTheSystem : SystemFixture
     };
 
     private static string UniqueEmail() => $"systest-{Guid.NewGuid():N}@example.com";
-
-
-
-    private static async Task<long> OrderRowsFor(string customerId)
-    {
-        await using var connection = new NpgsqlConnection(RunningSystem.OrdersDatabase);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("select count(*) from orders where customer_id = @c", connection);
-        command.Parameters.AddWithValue("c", customerId);
-        return (long)(await command.ExecuteScalarAsync())!;
-    }
 
     [Test]
     public void The_endpoints_are_three_separate_processes() =>
@@ -87,7 +75,7 @@ public class AnOrderFlowsThroughTheSystem : SystemFixture
             {
                 "customerEmail", "currency", "paymentToken", "lines[0].quantity", "lines[0].unitPrice",
             }));
-            Assert.That(await OrderRowsFor(customerId), Is.Zero);
+            Assert.That(await SystemDatabases.OrderRowsFor(customerId), Is.Zero);
         });
     }
 
@@ -129,7 +117,7 @@ public class AnOrderFlowsThroughTheSystem : SystemFixture
             Assert.That(retry.Headers.Location, Is.EqualTo(first.Headers.Location));
             Assert.That(different.StatusCode, Is.EqualTo(HttpStatusCode.Conflict));
             Assert.That(different.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
-            Assert.That(await OrderRowsFor(customerId), Is.EqualTo(1));
+            Assert.That(await SystemDatabases.OrderRowsFor(customerId), Is.EqualTo(1));
         });
     }
 

@@ -1,4 +1,5 @@
 using System.Text;
+using Conveyor.Hosting;
 using Integration.Tests.Infrastructure;
 using RabbitMQ.Client;
 
@@ -16,7 +17,7 @@ public sealed class ErrorQueue(Broker broker)
     {
         var found = await TestEnvironment.Eventually(async () =>
         {
-            _seen.AddRange(await broker.DrainAsync(Integration.Tests.Messaging.LedgerEndpoint.ErrorQueue));
+            _seen.AddRange(await broker.DrainAsync(ConveyorEndpoint.ErrorQueue));
             return _seen.FirstOrDefault(match);
         }, m => m is not null, what, timeout);
         return found!;
@@ -24,7 +25,7 @@ public sealed class ErrorQueue(Broker broker)
 
     public async Task<IReadOnlyList<BasicGetResult>> AllAsync()
     {
-        _seen.AddRange(await broker.DrainAsync(Integration.Tests.Messaging.LedgerEndpoint.ErrorQueue));
+        _seen.AddRange(await broker.DrainAsync(ConveyorEndpoint.ErrorQueue));
         return _seen;
     }
 
