@@ -23,7 +23,11 @@ param(
     [string] $Target = 'build',
 
     [ValidateSet('Debug', 'Release')]
-    [string] $Configuration = 'Release'
+    [string] $Configuration = 'Release',
+
+    # For `up`: how long an order waits for its payment before it is cancelled (default 00:00:30). A long
+    # deadline (e.g. 00:10:00) leaves an operator time to retry a failed payment from Pulse.
+    [TimeSpan] $PaymentDeadline
 )
 
 $ErrorActionPreference = 'Stop'
@@ -46,15 +50,18 @@ $Endpoints = @(
     @{ Name = 'orders';        Project = 'Endpoints/Orders/Conveyor.Orders.csproj';               Port = 5080 }
     @{ Name = 'payments';      Project = 'Endpoints/Payments/Conveyor.Payments.csproj';           Port = 5081 }
     @{ Name = 'notifications'; Project = 'Endpoints/Notifications/Conveyor.Notifications.csproj'; Port = 5082 }
+    @{ Name = 'servicecontrol'; Project = 'ServiceControl/Conveyor.ServiceControl.csproj';         Port = 5090 }
 )
 # Each endpoint owns one database and one role; the tests get databases of their own.
 $Databases = @(
     @{ Name = 'orders';                Owner = 'orders' }
     @{ Name = 'payments';              Owner = 'payments' }
     @{ Name = 'notifications';         Owner = 'notifications' }
+    @{ Name = 'servicecontrol';        Owner = 'servicecontrol' }
     @{ Name = 'orders_systest';        Owner = 'orders' }
     @{ Name = 'payments_systest';      Owner = 'payments' }
     @{ Name = 'notifications_systest'; Owner = 'notifications' }
+    @{ Name = 'servicecontrol_systest'; Owner = 'servicecontrol' }
     @{ Name = 'conveyor_tests';        Owner = 'conveyor_tests' }
 )
 $SmtpPort = 2525
@@ -99,8 +106,10 @@ function Test-Http([string] $Url) {
 # Every "start" records what it started, so the matching "stop" stops exactly that.
 # ---------------------------------------------------------------------------------------------
 
-function Install-OsPackages {
+function Install-OsPackages([switch] $ForTests) {
     $missing = @()
+    # The browser tests drive Debian's Chromium through Playwright (never a downloaded browser).
+    if ($ForTests -and -not (Test-Path '/usr/bin/chromium')) { $missing += 'chromium' }
     if (-not (Test-Command 'rabbitmq-server') -and -not (Test-Path '/usr/sbin/rabbitmq-server')) { $missing += 'rabbitmq-server' }
     # The client package alone brings pg_ctlcluster and psql; the server binary is what matters.
     if (-not (Test-Path '/usr/bin/pg_ctlcluster') -or -not (Get-ChildItem '/usr/lib/postgresql/*/bin/postgres' -ErrorAction SilentlyContinue)) { $missing += 'postgresql' }
@@ -185,9 +194,9 @@ function Initialize-Postgres {
     }
 }
 
-function Start-Infrastructure {
+function Start-Infrastructure([switch] $ForTests) {
     New-Item -ItemType Directory -Force $RunDir, $LogDir | Out-Null
-    Install-OsPackages
+    Install-OsPackages -ForTests:$ForTests
     Start-Postgres
     Start-RabbitMq
     Initialize-Postgres
@@ -282,10 +291,10 @@ function Invoke-Up {
     Write-Step 'Starting the endpoints'
     foreach ($endpoint in $Endpoints) {
         $dll = Get-EndpointDll $endpoint
+        $environment = @{ DOTNET_ThreadPool_UnfairSemaphoreSpinLimit = '0' }
+        if ($PaymentDeadline -and $endpoint.Name -eq 'orders') { $environment['Orders__PaymentDeadline'] = $PaymentDeadline.ToString('c') }
         # Started from its output folder: that is the content root its appsettings.json is read from.
-        Start-Recorded $endpoint.Name 'dotnet' @($dll) -WorkingDirectory (Split-Path $dll) -Environment @{
-            DOTNET_ThreadPool_UnfairSemaphoreSpinLimit = '0'
-        }
+        Start-Recorded $endpoint.Name 'dotnet' @($dll) -WorkingDirectory (Split-Path $dll) -Environment $environment
     }
     foreach ($endpoint in $Endpoints) {
         $ready = "http://127.0.0.1:$($endpoint.Port)/health/ready"
@@ -322,9 +331,11 @@ function Show-Status {
     }
     Write-Host ''
     Write-Host "    Orders API          http://127.0.0.1:5080/orders"
+    Write-Host "    Pulse (failed messages, endpoints, monitoring)  http://127.0.0.1:5090/"
+    Write-Host "    ServiceControl API  http://127.0.0.1:5090/api/failed-messages"
     Write-Host "    SMTP catcher (UI)   http://127.0.0.1:$SmtpWebPort  (SMTP on 127.0.0.1:$SmtpPort)"
     Write-Host "    RabbitMQ management http://127.0.0.1:15672  (user $RabbitUser / $DevPassword, vhost $RabbitVhost; local dev only)"
-    Write-Host "    PostgreSQL          127.0.0.1:5432  databases orders, payments, notifications"
+    Write-Host "    PostgreSQL          127.0.0.1:5432  databases orders, payments, notifications, servicecontrol"
     Write-Host "    Logs                $LogDir"
     Write-Host "    Stop with           ./build.sh down"
 }
@@ -395,40 +406,40 @@ function Invoke-Demo {
         foreach ($mail in $mails | Where-Object { $_.to -contains $scenario.Email }) { Write-Host "       mail: $($mail.subject)" }
     }
 
-    Write-Step "The tok_down order's OrderPlaced in the error queue"
+    Write-Step "The tok_down order's OrderPlaced, failed into the error queue and stored by ServiceControl"
     $downId = ($scenarios | Where-Object Name -eq 'tok_down').Id
-    $failed = Find-FailedMessage -CorrelationId $downId -TimeoutSeconds ([Math]::Max(5, ($deadline - [DateTime]::UtcNow).TotalSeconds))
+    $failed = Find-FailedMessage -CorrelationId $downId -TimeoutSeconds ([Math]::Max(10, ($deadline - [DateTime]::UtcNow).TotalSeconds))
     if ($failed) {
-        Write-Host "    type $($failed.properties.type), message id $($failed.properties.message_id), correlation id $($failed.properties.correlation_id)"
-        foreach ($header in $failed.properties.headers.PSObject.Properties | Where-Object { $_.Name -match '^(exception-type|exception-message|attempts|failed-at|original-destination|conveyor-)' }) {
+        Write-Host "    $($failed.summary.messageType) $($failed.summary.messageId), correlation id $($failed.summary.correlationId)"
+        Write-Host "    failed in $($failed.summary.endpoint) (queue $($failed.summary.queue)): $($failed.summary.exceptionType)"
+        Write-Host "    $($failed.summary.exceptionMessage)"
+        foreach ($header in $failed.headers.PSObject.Properties | Where-Object { $_.Name -match '^conveyor-' }) {
             Write-Host ('    {0,-28} {1}' -f $header.Name, $header.Value)
         }
+        Write-Host "    Pulse: http://127.0.0.1:5090/messages/$($failed.summary.id)"
     }
-    else { $failures += "the tok_down order's OrderPlaced is not in the error queue" }
+    else { $failures += "the tok_down order's OrderPlaced did not reach ServiceControl" }
 
     Write-Host ''
-    Write-Host "SMTP catcher: http://127.0.0.1:$SmtpWebPort   RabbitMQ (queue error): http://127.0.0.1:15672/#/queues/$RabbitVhost/error"
+    Write-Host "SMTP catcher: http://127.0.0.1:$SmtpWebPort   Pulse (failed messages): http://127.0.0.1:5090/"
     Write-Host 'The system is still running: ./build.sh status to look, ./build.sh down to stop it.'
     if ($failures.Count -gt 0) { throw "The demo did not end as expected:`n  $($failures -join "`n  ")" }
 }
 
 function Find-FailedMessage([string] $CorrelationId, [double] $TimeoutSeconds) {
-    # Peeks (and requeues) the messages in `error` through the management API: nothing is taken away.
-    $credential = [PSCredential]::new($RabbitUser, (ConvertTo-SecureString $DevPassword -AsPlainText -Force))
-    $request = @{ count = 1000; ackmode = 'ack_requeue_true'; encoding = 'auto'; truncate = 2000 } | ConvertTo-Json
+    # ServiceControl consumes `error` and keeps every failed message: ask it, by the order's correlation id.
     $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
     do {
-        $messages = Invoke-RestMethod -Method Post -Uri "http://127.0.0.1:15672/api/queues/$RabbitVhost/error/get" -Authentication Basic `
-            -Credential $credential -AllowUnencryptedAuthentication -ContentType 'application/json' -Body $request
-        $found = $messages | Where-Object { $_.properties.correlation_id -eq $CorrelationId -and $_.properties.type -eq 'Conveyor.Messages.OrderPlaced' } | Select-Object -First 1
-        if ($found) { return $found }
+        $page = Invoke-RestMethod -Uri 'http://127.0.0.1:5090/api/failed-messages?status=unresolved&pageSize=500'
+        $found = $page.items | Where-Object { $_.correlationId -eq $CorrelationId -and $_.messageType -eq 'Conveyor.Messages.OrderPlaced' } | Select-Object -First 1
+        if ($found) { return Invoke-RestMethod -Uri "http://127.0.0.1:5090/api/failed-messages/$($found.id)" }
         Start-Sleep -Milliseconds 500
     } while ([DateTime]::UtcNow -lt $deadline)
     return $null
 }
 
 function Invoke-Test {
-    Start-Infrastructure
+    Start-Infrastructure -ForTests
     $failed = $false
     $failedProjects = @()
     try {

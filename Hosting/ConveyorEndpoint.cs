@@ -1,3 +1,4 @@
+using Conveyor.Hosting.ServiceControl;
 using Conveyor.Messages;
 using JasperFx.Core;
 using Microsoft.AspNetCore.Builder;
@@ -22,7 +23,8 @@ public static class ConveyorEndpoint
     /// <summary>Name of the queue that failed messages end in, shared by every endpoint.</summary>
     public const string ErrorQueue = "error";
 
-    private const string ReadyTag = "ready";
+    /// <summary>Health checks with this tag decide <c>/health/ready</c>.</summary>
+    public const string ReadyTag = "ready";
 
     /// <summary>
     /// Makes this host a Conveyor endpoint: it listens on the queue <paramref name="name"/>, owns the
@@ -43,6 +45,10 @@ public static class ConveyorEndpoint
         builder.Services.AddSingleton(TimeProvider.System);
 
         builder.AddJsonLogging(name);
+        builder.Services.AddSingleton(new EndpointIdentity(name));
+        builder.Services.AddSingleton(HeartbeatOptions.From(builder.Configuration));
+        builder.Services.AddSingleton<MessageCounterListener>();
+        builder.Services.AddHostedService<SendHeartbeats>();
 
         // Registered before Wolverine so the schema exists before the first message is handled:
         // hosted services start one after the other, in registration order.
@@ -102,6 +108,19 @@ public static class ConveyorEndpoint
 
             var endpointMessaging = new ConveyorMessaging(opts);
             messaging(endpointMessaging);
+
+            // Every endpoint reports to ServiceControl: heartbeats with its checks, and retries that now succeed.
+            if (name == ServiceControlContract.Queue)
+            {
+                opts.PublishMessage<EndpointHeartbeat>().ToRabbitQueue(ServiceControlContract.Queue);
+                opts.PublishMessage<RetrySucceeded>().ToRabbitQueue(ServiceControlContract.Queue);
+            }
+            else
+            {
+                endpointMessaging.Sends<EndpointHeartbeat>(to: ServiceControlContract.Queue).Sends<RetrySucceeded>(to: ServiceControlContract.Queue);
+            }
+
+            opts.Policies.AddMiddleware(typeof(ConfirmRetries));
 
             // After the endpoint's own rules: the first matching rule wins, so an endpoint can override these.
             Recoverability.Apply(opts, recoverability, name);

@@ -75,8 +75,8 @@ internal static class Recoverability
     {
         // Poison: retrying cannot help a message that breaks the contract. (A body that is not valid JSON
         // never reaches these rules: Wolverine dead-letters it on arrival.)
-        opts.OnException<MessageValidationException>().MoveToErrorQueue();
-        opts.OnException<JsonException>().MoveToErrorQueue();
+        MoveToError(opts.OnException<MessageValidationException>());
+        MoveToError(opts.OnException<JsonException>());
 
         // Two handlers updating the same row (saga version, unique business key) race: retry at once, the
         // second attempt sees the winner's state.
@@ -100,8 +100,24 @@ internal static class Recoverability
     private static void Delayed(IFailureActions actions, RecoverabilityOptions options)
     {
         var delays = options.DelayedRetryIntervals;
-        if (delays.Length > 0) actions.ScheduleRetry(delays).Then.MoveToErrorQueue();
-        else actions.MoveToErrorQueue();
+        if (delays.Length > 0) MoveToError(actions.ScheduleRetry(delays).Then);
+        else MoveToError(actions);
+    }
+
+    private static void MoveToError(IFailureActions actions) => actions.MoveToErrorQueue().And(new ForgetInInbox());
+
+    /// <summary>
+    /// Wolverine retires a dead-lettered message in the inbox as "handled", and the inbox discards a message
+    /// id it has handled (for <c>KeepAfterMessageHandling</c>) as a duplicate: a retry from ServiceControl,
+    /// which keeps the message id, would vanish unprocessed. The error queue holds the message now, so its
+    /// inbox row can go.
+    /// </summary>
+    private sealed class ForgetInInbox() : UserDefinedContinuation("forget the message in the inbox")
+    {
+        public override async ValueTask ExecuteAsync(IEnvelopeLifecycle lifecycle, IWolverineRuntime runtime, DateTimeOffset now, System.Diagnostics.Activity? activity)
+        {
+            if (lifecycle.Envelope?.Destination is not null) await runtime.Storage.Inbox.DeleteIncomingEnvelopeAsync(lifecycle.Envelope);
+        }
     }
 
     /// <summary>Runs on every failure, before the retry or move: when it first failed, when it last did.</summary>

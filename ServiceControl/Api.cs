@@ -1,0 +1,111 @@
+using Conveyor.ServiceControl.EndpointHealth;
+using Conveyor.ServiceControl.FailedMessages;
+using Conveyor.ServiceControl.Monitoring;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Conveyor.ServiceControl;
+
+/// <summary>
+/// ServiceControl's REST API under <c>/api</c>: the same reads and actions Pulse offers. Errors are
+/// problem details: an unknown id is 404, an action on a message in the wrong state 409.
+/// </summary>
+public static class Api
+{
+    public sealed record Selection(IReadOnlyList<Guid>? Ids);
+    public sealed record EditedBody(string? Body);
+    public sealed record RedirectTarget(string? ToQueue);
+    public sealed record ActionResponse(int Count, string Detail);
+    public sealed record EditResponse(Guid NewMessageId, string Detail);
+
+    public static WebApplication MapServiceControlApi(this WebApplication app)
+    {
+        var api = app.MapGroup("/api");
+
+        var failed = api.MapGroup("/failed-messages");
+        failed.MapGet("/", async Task<Results<Ok<Page<FailedMessageSummary>>, ProblemHttpResult>> (FailedMessageQueries queries, string? status, string? groupId, int? page, int? pageSize, CancellationToken ct) =>
+        {
+            if (!TryStatus(status, out var parsed)) return BadRequest($"Unknown status '{status}': use one of {string.Join(", ", Enum.GetNames<FailedMessageStatus>())}.");
+            var result = await queries.ListAsync(parsed, groupId, page ?? 1, pageSize ?? 50, ct);
+            return result is null ? NotFound($"No group {groupId} of {parsed} messages.") : TypedResults.Ok(result);
+        });
+        failed.MapGet("/counts", (FailedMessageQueries queries, CancellationToken ct) => queries.CountsAsync(ct));
+        failed.MapGet("/{id:guid}", async Task<Results<Ok<FailedMessageDetail>, ProblemHttpResult>> (Guid id, FailedMessageQueries queries, CancellationToken ct) =>
+            await queries.GetAsync(id, ct) is { } detail ? TypedResults.Ok(detail) : NotFound($"No failed message {id}."));
+
+        failed.MapPost("/{id:guid}/retry", (Guid id, RetryFailedMessages retry, CancellationToken ct) => Act(retry.RetryAsync([id], ct)));
+        failed.MapPost("/retry", (Selection selection, RetryFailedMessages retry, CancellationToken ct) => Act(retry.RetryAsync(selection.Ids ?? [], ct)));
+        failed.MapPost("/retry-all", (RetryFailedMessages retry, CancellationToken ct) => Act(retry.RetryAllAsync(ct)));
+        failed.MapPost("/{id:guid}/archive", (Guid id, ArchiveFailedMessages archive, CancellationToken ct) => Act(archive.ArchiveAsync([id], ct)));
+        failed.MapPost("/archive", (Selection selection, ArchiveFailedMessages archive, CancellationToken ct) => Act(archive.ArchiveAsync(selection.Ids ?? [], ct)));
+        failed.MapPost("/{id:guid}/unarchive", (Guid id, ArchiveFailedMessages archive, CancellationToken ct) => Act(archive.UnarchiveAsync([id], ct)));
+        failed.MapPost("/unarchive", (Selection selection, ArchiveFailedMessages archive, CancellationToken ct) => Act(archive.UnarchiveAsync(selection.Ids ?? [], ct)));
+        failed.MapPost("/{id:guid}/edit-and-retry", async Task<Results<Accepted<EditResponse>, ProblemHttpResult>> (Guid id, EditedBody edited, EditAndRetry edit, CancellationToken ct) =>
+        {
+            if (edited.Body is null) return BadRequest("The edited body is required.");
+            var (outcome, newId) = await edit.SendAsync(id, edited.Body, ct);
+            return outcome.Succeeded ? TypedResults.Accepted($"/api/failed-messages/{id}", new EditResponse(newId!.Value, outcome.Detail)) : Problem(outcome);
+        });
+
+        var groups = api.MapGroup("/failure-groups");
+        groups.MapGet("/", async Task<Results<Ok<IReadOnlyList<FailureGroup>>, ProblemHttpResult>> (ServiceControlDb db, string? classifier, string? status, CancellationToken ct) =>
+        {
+            classifier ??= FailureGroups.ByExceptionAndMessageType;
+            if (!FailureGroups.IsClassifier(classifier)) return BadRequest($"Unknown classifier '{classifier}': use one of {string.Join(", ", FailureGroups.Classifiers.Keys)}.");
+            if (!TryStatus(status, out var parsed)) return BadRequest($"Unknown status '{status}'.");
+            return TypedResults.Ok(await FailureGroups.ListAsync(db, classifier, parsed, ct));
+        });
+        groups.MapPost("/{groupId}/retry", (string groupId, RetryFailedMessages retry, CancellationToken ct) => Act(retry.RetryGroupAsync(groupId, ct)));
+        groups.MapPost("/{groupId}/archive", (string groupId, ArchiveFailedMessages archive, CancellationToken ct) => Act(archive.ArchiveGroupAsync(groupId, ct)));
+        groups.MapPost("/{groupId}/unarchive", (string groupId, ArchiveFailedMessages archive, CancellationToken ct) => Act(archive.UnarchiveGroupAsync(groupId, ct)));
+
+        var redirects = api.MapGroup("/retry-redirects");
+        redirects.MapGet("/", async (ServiceControlDb db, CancellationToken ct) => await db.RetryRedirects.AsNoTracking().OrderBy(r => r.FromQueue).ToListAsync(ct));
+        redirects.MapPut("/{fromQueue}", async Task<Results<Ok<RetryRedirect>, ProblemHttpResult>> (string fromQueue, RedirectTarget target, ServiceControlDb db, TimeProvider clock, CancellationToken ct) =>
+        {
+            if (RetryRedirect.Validate(fromQueue, target.ToQueue) is { } error) return BadRequest(error);
+            var redirect = await db.RetryRedirects.FindAsync([fromQueue], ct);
+            if (redirect is null) db.RetryRedirects.Add(redirect = new RetryRedirect { FromQueue = fromQueue, CreatedAt = clock.GetUtcNow() });
+            redirect.ToQueue = target.ToQueue!;
+            await db.SaveChangesAsync(ct);
+            return TypedResults.Ok(redirect);
+        });
+        redirects.MapDelete("/{fromQueue}", async Task<Results<NoContent, ProblemHttpResult>> (string fromQueue, ServiceControlDb db, CancellationToken ct) =>
+            await db.RetryRedirects.Where(r => r.FromQueue == fromQueue).ExecuteDeleteAsync(ct) > 0 ? TypedResults.NoContent() : NotFound($"No redirect from {fromQueue}."));
+
+        api.MapGet("/endpoints", (EndpointStatuses endpoints, CancellationToken ct) => endpoints.ListAsync(ct));
+        api.MapGet("/ingestion", (IngestionStatus status) => status.Current);
+        api.MapGet("/monitoring", (QueueLengths queues, EndpointThroughput throughput) => new
+        {
+            queues = queues.Snapshot().Select(q => new { queue = q.Queue, samples = q.Samples }),
+            queueProblem = queues.Problem,
+            endpoints = throughput.Snapshot().Select(e => new { endpoint = e.Endpoint, host = e.Host, samples = e.Samples }),
+        });
+
+        return app;
+    }
+
+    private static bool TryStatus(string? value, out FailedMessageStatus status)
+    {
+        status = FailedMessageStatus.Unresolved;
+        return value is null || Enum.TryParse(value, ignoreCase: true, out status);
+    }
+
+    private static async Task<Results<Accepted<ActionResponse>, ProblemHttpResult>> Act(Task<ActionOutcome> action)
+    {
+        var outcome = await action;
+        return outcome.Succeeded ? TypedResults.Accepted((string?)null, new ActionResponse(outcome.Count, outcome.Detail)) : Problem(outcome);
+    }
+
+    private static ProblemHttpResult Problem(ActionOutcome outcome) => outcome.Result switch
+    {
+        ActionOutcome.Kind.NotFound => NotFound(outcome.Detail),
+        ActionOutcome.Kind.Conflict => TypedResults.Problem(outcome.Detail, statusCode: StatusCodes.Status409Conflict, title: "The message is not in a state that allows this"),
+        ActionOutcome.Kind.Invalid => BadRequest(outcome.Detail),
+        _ => TypedResults.Problem(outcome.Detail, statusCode: StatusCodes.Status503ServiceUnavailable, title: "The broker is not available"),
+    };
+
+    private static ProblemHttpResult NotFound(string detail) => TypedResults.Problem(detail, statusCode: StatusCodes.Status404NotFound, title: "Not found");
+
+    private static ProblemHttpResult BadRequest(string detail) => TypedResults.Problem(detail, statusCode: StatusCodes.Status400BadRequest, title: "The request is not valid");
+}

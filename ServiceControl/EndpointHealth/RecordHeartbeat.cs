@@ -1,0 +1,35 @@
+using Conveyor.Hosting.ServiceControl;
+using Conveyor.ServiceControl.Monitoring;
+using Microsoft.EntityFrameworkCore;
+
+namespace Conveyor.ServiceControl.EndpointHealth;
+
+/// <summary>A heartbeat keeps its instance up, updates its checks and feeds the throughput charts.</summary>
+public static class EndpointHeartbeatHandler
+{
+    public static async Task Handle(EndpointHeartbeat heartbeat, ServiceControlDb db, EndpointThroughput throughput, TimeProvider clock, ILogger<EndpointHeartbeat> logger)
+    {
+        var now = clock.GetUtcNow();
+        var instance = await db.EndpointInstances.FindAsync(heartbeat.Endpoint, heartbeat.Host);
+        if (instance is null)
+        {
+            instance = EndpointInstance.From(heartbeat);
+            db.EndpointInstances.Add(instance);
+            logger.LogInformation("New endpoint instance {Endpoint} on {Host}", heartbeat.Endpoint, heartbeat.Host);
+        }
+
+        instance.Apply(heartbeat, now);
+        throughput.Record(heartbeat);
+    }
+}
+
+/// <summary>Reads the endpoint instances with their up/down state.</summary>
+public sealed class EndpointStatuses(ServiceControlDb db, ServiceControlOptions options, TimeProvider clock)
+{
+    public async Task<IReadOnlyList<EndpointInstanceStatus>> ListAsync(CancellationToken cancellation)
+    {
+        var now = clock.GetUtcNow();
+        var instances = await db.EndpointInstances.AsNoTracking().OrderBy(i => i.Endpoint).ThenBy(i => i.Host).ToListAsync(cancellation);
+        return instances.Select(i => EndpointInstanceStatus.Of(i, now, options.HeartbeatGracePeriod)).ToList();
+    }
+}

@@ -1,0 +1,242 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Conveyor.Hosting;
+using Microsoft.EntityFrameworkCore;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Events;
+
+namespace Conveyor.ServiceControl.FailedMessages;
+
+/// <summary>
+/// Takes failed messages from <c>error</c> and stores them. A message is acknowledged only after its
+/// record has committed, so the broker keeps anything not yet stored; a redelivery of something already
+/// stored is recognised by its failure key and changes nothing.
+/// </summary>
+/// <remarks>
+/// Written on RabbitMQ.Client rather than as a Wolverine handler: ServiceControl must take any message,
+/// of any type or none, byte for byte with every header, and decide itself when to acknowledge it.
+/// </remarks>
+internal sealed class IngestErrorQueue(
+    ConnectionSettings connections,
+    ServiceControlOptions options,
+    IServiceScopeFactory scopes,
+    IngestionStatus status,
+    TimeProvider clock,
+    ILogger<IngestErrorQueue> logger) : BackgroundService
+{
+    private static readonly TimeSpan ReconnectDelay = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan StoreFailureDelay = TimeSpan.FromSeconds(1);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var factory = new ConnectionFactory
+        {
+            Uri = connections.RabbitMqUri,
+            ClientProvidedName = "conveyor-servicecontrol-ingestion",
+            // Reconnecting is this loop's job: it also covers a broker that is not there at start-up.
+            AutomaticRecoveryEnabled = false,
+        };
+
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await ConsumeUntilDisconnectedAsync(factory, stoppingToken);
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                status.BrokerUnavailable(ex.Message, clock.GetUtcNow());
+                logger.LogWarning("Cannot consume {Queue}: {Reason}; trying again in {Delay}", ConveyorEndpoint.ErrorQueue, ex.Message, ReconnectDelay);
+            }
+
+            try { await Task.Delay(ReconnectDelay, clock, stoppingToken); }
+            catch (OperationCanceledException) { }
+        }
+    }
+
+    private async Task ConsumeUntilDisconnectedAsync(ConnectionFactory factory, CancellationToken stoppingToken)
+    {
+        await using var connection = await factory.CreateConnectionAsync(stoppingToken);
+        await using var channel = await connection.CreateChannelAsync(cancellationToken: stoppingToken);
+        var closed = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        channel.ChannelShutdownAsync += (_, e) =>
+        {
+            closed.TrySetResult(e.ReplyText);
+            return Task.CompletedTask;
+        };
+
+        // The endpoints declare error (a quorum queue); consuming before the first endpoint ran fails here
+        // with NOT_FOUND and the loop tries again.
+        await channel.QueueDeclarePassiveAsync(ConveyorEndpoint.ErrorQueue, stoppingToken);
+        await channel.BasicQosAsync(0, options.IngestionPrefetch, false, stoppingToken);
+
+        var consumer = new AsyncEventingBasicConsumer(channel);
+        consumer.ReceivedAsync += (_, delivery) => IngestAsync(channel, delivery, stoppingToken);
+        await channel.BasicConsumeAsync(ConveyorEndpoint.ErrorQueue, autoAck: false, consumer, stoppingToken);
+        status.Consuming(clock.GetUtcNow());
+        logger.LogInformation("Ingesting failed messages from {Queue}", ConveyorEndpoint.ErrorQueue);
+
+        var reason = await closed.Task.WaitAsync(stoppingToken);
+        throw new InvalidOperationException($"the channel closed ({reason})");
+    }
+
+    private async Task IngestAsync(IChannel channel, BasicDeliverEventArgs delivery, CancellationToken stoppingToken)
+    {
+        var failure = FailedMessageReceipt.Read(delivery.BasicProperties, delivery.Body.ToArray(), clock.GetUtcNow());
+        try
+        {
+            await StoreAsync(failure, stoppingToken);
+        }
+        catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+        {
+            // Not stored, so not acknowledged: the broker keeps it and delivers it again.
+            status.StoreFailed(failure.Message.MessageId, ex.Message, clock.GetUtcNow());
+            logger.LogError(ex, "Could not store failed message {MessageId}; it stays in {Queue}", failure.Message.MessageId, ConveyorEndpoint.ErrorQueue);
+            await Task.Delay(StoreFailureDelay, clock, stoppingToken);
+            await channel.BasicNackAsync(delivery.DeliveryTag, multiple: false, requeue: true, stoppingToken);
+            return;
+        }
+
+        await channel.BasicAckAsync(delivery.DeliveryTag, multiple: false, stoppingToken);
+        status.Stored(clock.GetUtcNow());
+    }
+
+    private async Task StoreAsync(FailedMessageReceipt failure, CancellationToken cancellation)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<ServiceControlDb>();
+            try
+            {
+                var existing = await db.FailedMessages.Include(m => m.Failures).SingleOrDefaultAsync(m => m.Id == failure.Message.Id, cancellation);
+                if (existing is null)
+                {
+                    failure.Message.Record(failure.Failure);
+                    db.FailedMessages.Add(failure.Message);
+                }
+                else if (existing.Record(failure.Failure))
+                {
+                    // The latest copy is the one a retry sends: same body, the newest headers.
+                    existing.Headers = failure.Message.Headers;
+                    existing.Properties = failure.Message.Properties;
+                    existing.Body = failure.Message.Body;
+                }
+
+                await db.SaveChangesAsync(cancellation);
+                return;
+            }
+            catch (DbUpdateException) when (attempt < 5)
+            {
+                // A retry or confirmation changed the record meanwhile (or a twin insert won): read it again.
+            }
+        }
+    }
+}
+
+/// <summary>A delivery from <c>error</c> read into a failed-message record and the failure it reports.</summary>
+internal sealed record FailedMessageReceipt(FailedMessage Message, FailureRecord Failure)
+{
+    private const string NoDetails = "(the message reached the error queue without failure details)";
+
+    public static FailedMessageReceipt Read(IReadOnlyBasicProperties properties, byte[] body, DateTimeOffset receivedAt) =>
+        Read(new MessageProperties
+        {
+            MessageId = properties.MessageId,
+            CorrelationId = properties.CorrelationId,
+            Type = properties.Type,
+            ContentType = properties.ContentType,
+            ContentEncoding = properties.ContentEncoding,
+            ReplyTo = properties.ReplyTo,
+            AppId = properties.AppId,
+            Priority = properties.Priority,
+        }, AmqpHeaders.ToText(properties.Headers), body, receivedAt);
+
+    public static FailedMessageReceipt Read(MessageProperties properties, Dictionary<string, string?> headers, byte[] body, DateTimeOffset receivedAt)
+    {
+        string? Header(string name) => headers.TryGetValue(name, out var value) && !string.IsNullOrEmpty(value) ? value : null;
+
+        var failureKey = FailureKey(properties, headers, body);
+        var messageId = properties.MessageId ?? Header("id") ?? failureKey;
+        var failedAt = Timestamp(Header(FailureHeaders.LastFailureAt)) ?? receivedAt;
+        var endpoint = Header(FailureHeaders.Endpoint);
+
+        var failure = new FailureRecord
+        {
+            FailureKey = failureKey,
+            FailedAt = failedAt,
+            FirstFailedAt = Timestamp(Header(FailureHeaders.FirstFailureAt)),
+            Endpoint = endpoint,
+            Attempts = int.TryParse(Header(FailureHeaders.Attempts), CultureInfo.InvariantCulture, out var attempts) ? attempts : null,
+            ExceptionType = Header("exception-type") ?? "(unknown)",
+            ExceptionMessage = Header("exception-message") ?? NoDetails,
+            StackTrace = Header("exception-stack") ?? "",
+        };
+
+        var message = new FailedMessage
+        {
+            Id = IdFor(messageId),
+            MessageId = messageId.Length > 200 ? messageId[..200] : messageId,
+            MessageType = Header(FailureHeaders.MessageType) ?? properties.Type ?? Header("message-type"),
+            Endpoint = endpoint,
+            Queue = QueueName(Header(FailureHeaders.Queue) ?? Header("original-destination")),
+            CorrelationId = properties.CorrelationId ?? Header(FailureHeaders.CorrelationId),
+            Body = body,
+            Headers = headers,
+            Properties = properties,
+        };
+        failure.FailedMessageId = message.Id;
+        return new FailedMessageReceipt(message, failure);
+    }
+
+    /// <summary>Wolverine's ids are GUIDs; anything else gets a stable GUID derived from it.</summary>
+    private static Guid IdFor(string messageId) =>
+        Guid.TryParse(messageId, out var id) ? id : new Guid(SHA256.HashData(Encoding.UTF8.GetBytes(messageId)).AsSpan(0, 16));
+
+    /// <summary>
+    /// What makes this failure this one: the message, its headers (the failure headers differ between
+    /// failures) and body; broker-added <c>x-</c> headers (delivery counts) differ between redeliveries and are left out.
+    /// </summary>
+    private static string FailureKey(MessageProperties properties, Dictionary<string, string?> headers, byte[] body)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(Encoding.UTF8.GetBytes(properties.MessageId ?? ""));
+        foreach (var (name, value) in headers.Where(h => !h.Key.StartsWith("x-", StringComparison.Ordinal)).OrderBy(h => h.Key, StringComparer.Ordinal))
+        {
+            hash.AppendData(Encoding.UTF8.GetBytes($"\n{name}={value}"));
+        }
+
+        hash.AppendData(body);
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    private static DateTimeOffset? Timestamp(string? value) =>
+        DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at.ToUniversalTime() : null;
+
+    /// <summary><c>rabbitmq://queue/payments</c> (how Wolverine names its endpoints) or a bare name → <c>payments</c>.</summary>
+    internal static string? QueueName(string? destination)
+    {
+        if (string.IsNullOrWhiteSpace(destination)) return null;
+        if (!Uri.TryCreate(destination, UriKind.Absolute, out var uri)) return destination;
+        return uri.Scheme == "rabbitmq" && uri.Host == "queue" ? uri.AbsolutePath.Trim('/') : null;
+    }
+}
+
+/// <summary>AMQP header values (bytes, numbers, timestamps, tables) as text, the way they are shown and re-sent.</summary>
+internal static class AmqpHeaders
+{
+    public static Dictionary<string, string?> ToText(IDictionary<string, object?>? headers) =>
+        headers?.ToDictionary(h => h.Key, h => Text(h.Value)) ?? [];
+
+    private static string? Text(object? value) => value switch
+    {
+        null => null,
+        byte[] bytes => Encoding.UTF8.GetString(bytes),
+        AmqpTimestamp timestamp => DateTimeOffset.FromUnixTimeSeconds(timestamp.UnixTime).ToString("O"),
+        IDictionary<string, object?> table => "{" + string.Join(", ", table.Select(e => $"{e.Key}: {Text(e.Value)}")) + "}",
+        System.Collections.IEnumerable list and not string => "[" + string.Join(", ", list.Cast<object?>().Select(Text)) + "]",
+        IFormattable formattable => formattable.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString(),
+    };
+}

@@ -1,0 +1,58 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Conveyor.ServiceControl.FailedMessages;
+
+/// <summary>
+/// How ingestion is doing, for the dashboard, <c>/api/ingestion</c> and readiness: a message that cannot be
+/// stored stays in <c>error</c> and shows up here, instead of disappearing.
+/// </summary>
+public sealed class IngestionStatus : IHealthCheck
+{
+    private readonly Lock _lock = new();
+    private IngestionSnapshot _snapshot = new(false, null, 0, null, null, null, 0);
+
+    public IngestionSnapshot Current
+    {
+        get { lock (_lock) return _snapshot; }
+    }
+
+    internal void Consuming(DateTimeOffset at) => Update(s => s with { Consuming = true, Problem = null, ProblemSince = null });
+
+    internal void BrokerUnavailable(string reason, DateTimeOffset at) =>
+        Update(s => s with { Consuming = false, Problem = $"cannot consume the error queue: {reason}", ProblemSince = s.ProblemSince ?? at });
+
+    internal void StoreFailed(string messageId, string reason, DateTimeOffset at) =>
+        Update(s => s with { Problem = $"message {messageId} could not be stored (it stays in the error queue): {reason}", ProblemSince = s.ProblemSince ?? at, FailedStoreAttempts = s.FailedStoreAttempts + 1 });
+
+    internal void Stored(DateTimeOffset at) =>
+        Update(s => s with { Stored = s.Stored + 1, LastStoredAt = at, Problem = null, ProblemSince = null, LastProblemResolvedAt = s.Problem is null ? s.LastProblemResolvedAt : at });
+
+    private void Update(Func<IngestionSnapshot, IngestionSnapshot> change)
+    {
+        lock (_lock) _snapshot = change(_snapshot);
+    }
+
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var current = Current;
+        return Task.FromResult(current.Problem is null && current.Consuming
+            ? HealthCheckResult.Healthy($"{current.Stored} failed messages stored since start")
+            : HealthCheckResult.Unhealthy(current.Problem ?? "not consuming the error queue yet"));
+    }
+}
+
+/// <param name="Consuming">Whether the error queue is being consumed right now.</param>
+/// <param name="Problem">What is wrong, if anything.</param>
+/// <param name="Stored">Failures stored since start.</param>
+/// <param name="LastStoredAt">When the last one was stored.</param>
+/// <param name="ProblemSince">Since when the problem lasts.</param>
+/// <param name="LastProblemResolvedAt">When ingestion last recovered from a problem.</param>
+/// <param name="FailedStoreAttempts">Deliveries that could not be stored (and went back to the queue).</param>
+public sealed record IngestionSnapshot(
+    bool Consuming,
+    string? Problem,
+    long Stored,
+    DateTimeOffset? LastStoredAt,
+    DateTimeOffset? ProblemSince,
+    DateTimeOffset? LastProblemResolvedAt,
+    long FailedStoreAttempts);

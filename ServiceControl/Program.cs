@@ -1,0 +1,45 @@
+using System.Text.Json.Serialization;
+using Conveyor.Hosting;
+using Conveyor.ServiceControl;
+using Conveyor.ServiceControl.EndpointHealth;
+using Conveyor.ServiceControl.FailedMessages;
+using Conveyor.ServiceControl.Monitoring;
+
+var builder = WebApplication.CreateBuilder(args);
+
+// ServiceControl is an endpoint too: heartbeats and retry confirmations arrive on its queue, and it
+// reports its own health like every other endpoint.
+builder.AddConveyorEndpoint<ServiceControlDb>("servicecontrol", _ => { });
+
+var options = ServiceControlOptions.From(builder.Configuration);
+builder.Services.AddSingleton(options);
+
+builder.Services.AddSingleton<IngestionStatus>();
+builder.Services.AddHostedService<IngestErrorQueue>();
+builder.Services.AddHostedService<PurgeExpiredMessages>();
+builder.Services.AddSingleton<RetrySender>();
+builder.Services.AddScoped<RetryFailedMessages>();
+builder.Services.AddScoped<ArchiveFailedMessages>();
+builder.Services.AddScoped<EditAndRetry>();
+builder.Services.AddScoped<FailedMessageQueries>();
+builder.Services.AddScoped<EndpointStatuses>();
+
+builder.Services.AddSingleton<EndpointThroughput>();
+builder.Services.AddHttpClient();
+builder.Services.AddSingleton<QueueLengths>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<QueueLengths>());
+
+builder.Services.AddHealthChecks().AddCheck<IngestionStatus>("ingestion", tags: [ConveyorEndpoint.ReadyTag]);
+builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+builder.Services.AddRazorPages();
+
+var app = builder.Build();
+
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.MapStaticAssets();
+app.MapConveyorHealth();
+app.MapServiceControlApi();
+app.MapRazorPages();
+
+app.Run();

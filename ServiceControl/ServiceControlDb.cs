@@ -1,0 +1,70 @@
+using System.Text.Json;
+using Conveyor.Hosting;
+using Conveyor.ServiceControl.EndpointHealth;
+using Conveyor.ServiceControl.FailedMessages;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.ChangeTracking;
+using Microsoft.EntityFrameworkCore.Design;
+
+namespace Conveyor.ServiceControl;
+
+/// <summary>ServiceControl's own database: failed messages with their failure history, redirects, endpoint instances.</summary>
+public sealed class ServiceControlDb(DbContextOptions<ServiceControlDb> options) : DbContext(options)
+{
+    public DbSet<FailedMessage> FailedMessages => Set<FailedMessage>();
+    public DbSet<FailureRecord> Failures => Set<FailureRecord>();
+    public DbSet<RetryRedirect> RetryRedirects => Set<RetryRedirect>();
+    public DbSet<EndpointInstance> EndpointInstances => Set<EndpointInstance>();
+
+    protected override void OnModelCreating(ModelBuilder model)
+    {
+        model.Entity<FailedMessage>(message =>
+        {
+            message.ToTable("failed_messages");
+            message.HasKey(m => m.Id);
+            message.Property(m => m.MessageId).HasMaxLength(200);
+            message.Property(m => m.Status).HasConversion<string>().HasMaxLength(16);
+            message.Property(m => m.Headers).HasColumnType("jsonb").HasConversion(
+                h => JsonSerializer.Serialize(h, JsonSerializerOptions.Default),
+                json => JsonSerializer.Deserialize<Dictionary<string, string?>>(json, JsonSerializerOptions.Default) ?? new(),
+                // Headers are replaced, never changed in place: comparing the reference is enough.
+                new ValueComparer<Dictionary<string, string?>>((a, b) => ReferenceEquals(a, b), h => h.Count, h => h));
+            message.Property(m => m.Properties).HasColumnType("jsonb").HasConversion(
+                p => JsonSerializer.Serialize(p, JsonSerializerOptions.Default),
+                json => JsonSerializer.Deserialize<MessageProperties>(json, JsonSerializerOptions.Default) ?? new());
+            message.HasMany(m => m.Failures).WithOne().HasForeignKey(f => f.FailedMessageId).OnDelete(DeleteBehavior.Cascade);
+            // Concurrent writers (ingestion, a retry, a confirmation) on one message: the loser retries.
+            message.Property<uint>("Version").IsRowVersion();
+            message.HasIndex(m => new { m.Status, m.LastFailedAt });
+            message.HasIndex(m => new { m.Status, m.StatusChangedAt });
+        });
+
+        model.Entity<FailureRecord>(failure =>
+        {
+            failure.ToTable("failures");
+            failure.HasKey(f => new { f.FailedMessageId, f.FailureKey });
+            failure.Property(f => f.FailureKey).HasMaxLength(64);
+        });
+
+        model.Entity<RetryRedirect>(redirect =>
+        {
+            redirect.ToTable("retry_redirects");
+            redirect.HasKey(r => r.FromQueue);
+            redirect.Property(r => r.FromQueue).HasMaxLength(255);
+            redirect.Property(r => r.ToQueue).HasMaxLength(255);
+        });
+
+        model.Entity<EndpointInstance>(instance =>
+        {
+            instance.ToTable("endpoint_instances");
+            instance.HasKey(i => new { i.Endpoint, i.Host });
+            instance.OwnsMany(i => i.Checks, checks => checks.ToJson("checks"));
+        });
+    }
+}
+
+/// <summary>Lets <c>dotnet ef migrations add</c> build the model without starting ServiceControl.</summary>
+internal sealed class ServiceControlDbDesignTimeFactory : IDesignTimeDbContextFactory<ServiceControlDb>
+{
+    public ServiceControlDb CreateDbContext(string[] args) => new(EndpointDatabase.DesignTimeOptions<ServiceControlDb>());
+}
