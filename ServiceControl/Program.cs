@@ -37,7 +37,7 @@ var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
-app.MapStaticAssets();
+app.UseStaticFiles();
 app.MapConveyorHealth();
 app.MapServiceControlApi();
 app.MapRazorPages();

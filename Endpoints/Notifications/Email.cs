@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using MailKit.Net.Smtp;
 using MailKit.Security;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using MimeKit;
 using Wolverine;
@@ -47,16 +48,55 @@ public sealed class SmtpMailer(IOptions<SmtpSettings> options) : IMailer
         message.From.Add(MailboxAddress.Parse(settings.From));
         message.To.Add(MailboxAddress.Parse(email.To));
 
-        using var client = new SmtpClient();
-        await client.ConnectAsync(settings.Host, settings.Port,
-            settings.UseTls ? SecureSocketOptions.StartTls : SecureSocketOptions.None, cancellationToken);
-        if (!string.IsNullOrEmpty(settings.UserName))
-        {
-            await client.AuthenticateAsync(settings.UserName, settings.Password ?? "", cancellationToken);
-        }
-
+        using var client = await ConnectAsync(settings, cancellationToken);
         await client.SendAsync(message, cancellationToken);
         await client.DisconnectAsync(quit: true, cancellationToken);
+    }
+
+    internal static async Task<SmtpClient> ConnectAsync(SmtpSettings settings, CancellationToken cancellationToken)
+    {
+        var client = new SmtpClient();
+        try
+        {
+            await client.ConnectAsync(settings.Host, settings.Port,
+                settings.UseTls ? SecureSocketOptions.StartTls : SecureSocketOptions.None, cancellationToken);
+            if (!string.IsNullOrEmpty(settings.UserName))
+            {
+                await client.AuthenticateAsync(settings.UserName, settings.Password ?? "", cancellationToken);
+            }
+
+            return client;
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
+        }
+    }
+}
+
+/// <summary>
+/// Whether the SMTP server takes connections (and logins): reported to ServiceControl as a custom check.
+/// Not a readiness check: with the server away, e-mails wait in retries and nothing else is affected.
+/// </summary>
+public sealed class SmtpHealthCheck(IOptions<SmtpSettings> options) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var settings = options.Value;
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(5));
+            using var client = await SmtpMailer.ConnectAsync(settings, timeout.Token);
+            await client.NoOpAsync(timeout.Token);
+            await client.DisconnectAsync(quit: true, timeout.Token);
+            return HealthCheckResult.Healthy();
+        }
+        catch (Exception ex)
+        {
+            return HealthCheckResult.Unhealthy($"SMTP server {settings.Host}:{settings.Port} does not answer: {ex.Message}");
+        }
     }
 }
 
@@ -69,6 +109,7 @@ public static class MailerRegistration
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton<IMailer, SmtpMailer>();
+        builder.Services.AddHealthChecks().AddCheck<SmtpHealthCheck>("smtp");
         return builder;
     }
 }

@@ -81,8 +81,9 @@ internal sealed class SendHeartbeats(
 
         await using var scope = scopes.CreateAsyncScope();
         var bus = scope.ServiceProvider.GetRequiredService<IMessageBus>();
-        // A heartbeat delayed beyond a few intervals (the broker was away) says nothing true any more.
-        await bus.SendAsync(heartbeat, new DeliveryOptions { DeliverWithin = options.Interval * 3 });
+        // No expiry: an expired message would be dead-lettered into error. ServiceControl judges a late
+        // heartbeat by the time it was sent.
+        await bus.SendAsync(heartbeat);
     }
 }
 

@@ -10,7 +10,7 @@ public sealed class EndpointInstance
     public int ProcessId { get; set; }
     public DateTimeOffset StartedAt { get; set; }
 
-    /// <summary>When ServiceControl last heard from it, by ServiceControl's clock.</summary>
+    /// <summary>When the instance last sent a heartbeat (a backlog delivered late does not make a dead instance look alive).</summary>
     public DateTimeOffset LastSeenAt { get; set; }
 
     public TimeSpan HeartbeatInterval { get; set; }
@@ -20,9 +20,11 @@ public sealed class EndpointInstance
 
     public void Apply(EndpointHeartbeat heartbeat, DateTimeOffset receivedAt)
     {
+        var sentAt = heartbeat.SentAt > receivedAt ? receivedAt : heartbeat.SentAt;
+        if (sentAt < LastSeenAt) return; // an older heartbeat, overtaken
         ProcessId = heartbeat.ProcessId;
         StartedAt = heartbeat.StartedAt;
-        LastSeenAt = receivedAt;
+        LastSeenAt = sentAt;
         HeartbeatInterval = heartbeat.Interval;
         Checks = heartbeat.Checks.ToList();
     }

@@ -158,6 +158,9 @@ internal sealed record FailedMessageReceipt(FailedMessage Message, FailureRecord
         string? Header(string name) => headers.TryGetValue(name, out var value) && !string.IsNullOrEmpty(value) ? value : null;
 
         var failureKey = FailureKey(properties, headers, body);
+        // Dead-lettered by the broker itself (expired, rejected, over the length limit), not by an endpoint.
+        var brokerReason = Header("x-first-death-reason");
+        var brokerQueue = Header("x-first-death-queue");
         var messageId = properties.MessageId ?? Header("id") ?? failureKey;
         var failedAt = Timestamp(Header(FailureHeaders.LastFailureAt)) ?? receivedAt;
         var endpoint = Header(FailureHeaders.Endpoint);
@@ -169,8 +172,8 @@ internal sealed record FailedMessageReceipt(FailedMessage Message, FailureRecord
             FirstFailedAt = Timestamp(Header(FailureHeaders.FirstFailureAt)),
             Endpoint = endpoint,
             Attempts = int.TryParse(Header(FailureHeaders.Attempts), CultureInfo.InvariantCulture, out var attempts) ? attempts : null,
-            ExceptionType = Header("exception-type") ?? "(unknown)",
-            ExceptionMessage = Header("exception-message") ?? NoDetails,
+            ExceptionType = Header("exception-type") ?? (brokerReason is null ? "(unknown)" : $"(dead-lettered by the broker: {brokerReason})"),
+            ExceptionMessage = Header("exception-message") ?? (brokerReason is null ? NoDetails : $"RabbitMQ dead-lettered the message from queue {brokerQueue} ({brokerReason})."),
             StackTrace = Header("exception-stack") ?? "",
         };
 
@@ -180,7 +183,7 @@ internal sealed record FailedMessageReceipt(FailedMessage Message, FailureRecord
             MessageId = messageId.Length > 200 ? messageId[..200] : messageId,
             MessageType = Header(FailureHeaders.MessageType) ?? properties.Type ?? Header("message-type"),
             Endpoint = endpoint,
-            Queue = QueueName(Header(FailureHeaders.Queue) ?? Header("original-destination")),
+            Queue = QueueName(Header(FailureHeaders.Queue) ?? Header("original-destination") ?? brokerQueue),
             CorrelationId = properties.CorrelationId ?? Header(FailureHeaders.CorrelationId),
             Body = body,
             Headers = headers,

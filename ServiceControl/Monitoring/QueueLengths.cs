@@ -64,6 +64,8 @@ public sealed class QueueLengths(ConnectionSettings connections, ServiceControlO
             foreach (var queue in document.RootElement.EnumerateArray())
             {
                 var name = queue.GetProperty("name").GetString()!;
+                // Each node's reply queue for request/reply: short-lived and empty, it only clutters the list.
+                if (name.StartsWith("wolverine.response.", StringComparison.Ordinal)) continue;
                 if (!_queues.TryGetValue(name, out var samples)) _queues[name] = samples = new Queue<QueueLengthSample>();
                 samples.Enqueue(new QueueLengthSample(now, Long(queue, "messages"), Long(queue, "messages_ready"), Long(queue, "messages_unacknowledged")));
                 while (samples.Count > SamplesKept) samples.Dequeue();

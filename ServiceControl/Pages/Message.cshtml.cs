@@ -1,0 +1,27 @@
+using Conveyor.ServiceControl.FailedMessages;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Conveyor.ServiceControl.Pages;
+
+/// <summary>One failed message in full, with what can be done about it.</summary>
+public sealed class MessageModel(FailedMessageQueries queries, RetryFailedMessages retry, ArchiveFailedMessages archive, EditAndRetry edit, TimeProvider clock) : PulsePage(clock)
+{
+    public FailedMessageDetail Message { get; private set; } = null!;
+
+    public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellation)
+    {
+        var message = await queries.GetAsync(id, cancellation);
+        if (message is null) return NotFound();
+        Message = message;
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostRetryAsync(Guid id, CancellationToken cancellation) => AfterAction(await retry.RetryAsync([id], cancellation));
+
+    public async Task<IActionResult> OnPostArchiveAsync(Guid id, CancellationToken cancellation) => AfterAction(await archive.ArchiveAsync([id], cancellation));
+
+    public async Task<IActionResult> OnPostUnarchiveAsync(Guid id, CancellationToken cancellation) => AfterAction(await archive.UnarchiveAsync([id], cancellation));
+
+    public async Task<IActionResult> OnPostEditAsync(Guid id, string? body, CancellationToken cancellation) =>
+        AfterAction((await edit.SendAsync(id, body ?? "", cancellation)).Outcome);
+}

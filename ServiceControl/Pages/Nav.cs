@@ -1,0 +1,38 @@
+using Microsoft.AspNetCore.Mvc.Rendering;
+
+namespace Conveyor.ServiceControl.Pages;
+
+/// <summary>Small helpers the Pulse pages share.</summary>
+public static class Nav
+{
+    public static string Active(ViewContext context, params string[] pages) =>
+        context.RouteData.Values["page"] is string page && pages.Any(p => page.StartsWith(p, StringComparison.Ordinal)) && !(page == "/Failed/Index" && context.HttpContext.Request.Query["status"] == "archived")
+            ? "active"
+            : "";
+
+    public static string Ago(DateTimeOffset at, DateTimeOffset now)
+    {
+        var span = now - at;
+        if (span < TimeSpan.FromSeconds(1)) return "just now";
+        if (span < TimeSpan.FromMinutes(1)) return $"{(int)span.TotalSeconds} s ago";
+        if (span < TimeSpan.FromHours(1)) return $"{(int)span.TotalMinutes} min ago";
+        if (span < TimeSpan.FromDays(1)) return $"{(int)span.TotalHours} h ago";
+        return $"{(int)span.TotalDays} d ago";
+    }
+
+    public static string Time(DateTimeOffset at) => at.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss 'UTC'");
+
+    /// <summary>The last part of a .NET type name, which is what an operator scans for.</summary>
+    public static string Short(string? typeName) =>
+        string.IsNullOrEmpty(typeName) ? "(unknown)" : typeName[(typeName.LastIndexOf('.') + 1)..];
+
+    /// <summary>A small line chart as inline SVG: the last samples, scaled to their own maximum.</summary>
+    public static string Sparkline(IReadOnlyList<double> values, int width = 160, int height = 32)
+    {
+        if (values.Count == 0) return $"<svg class=\"spark\" width=\"{width}\" height=\"{height}\" role=\"img\" aria-label=\"no data yet\"></svg>";
+        var max = Math.Max(values.Max(), 1e-9);
+        var step = values.Count > 1 ? (double)width / (values.Count - 1) : width;
+        var points = string.Join(" ", values.Select((v, i) => FormattableString.Invariant($"{i * step:0.#},{height - 2 - v / max * (height - 4):0.#}")));
+        return $"<svg class=\"spark\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"last {values.Count} samples\"><polyline points=\"{points}\" /></svg>";
+    }
+}
