@@ -8,6 +8,8 @@ public sealed class Broker(IConnection connection, IChannel channel) : IAsyncDis
 {
     public IChannel Channel { get; } = channel;
 
+    public IConnection Connection { get; } = connection;
+
     public static async Task<Broker> ConnectAsync()
     {
         var connection = await new ConnectionFactory { Uri = new Uri(TestEnvironment.RabbitMq), ClientProvidedName = "integration-tests" }
@@ -23,7 +25,7 @@ public sealed class Broker(IConnection connection, IChannel channel) : IAsyncDis
         foreach (var queue in queues)
         {
             // A channel of its own: the broker closes a channel that touches a missing queue.
-            await using var purging = await connection.CreateChannelAsync();
+            await using var purging = await Connection.CreateChannelAsync();
             try { await purging.QueuePurgeAsync(queue); }
             catch (OperationInterruptedException) { }
         }
@@ -34,7 +36,7 @@ public sealed class Broker(IConnection connection, IChannel channel) : IAsyncDis
     {
         foreach (var queue in queues)
         {
-            await using var deleting = await connection.CreateChannelAsync();
+            await using var deleting = await Connection.CreateChannelAsync();
             try { await deleting.QueueDeleteAsync(queue); }
             catch (OperationInterruptedException) { }
         }
@@ -51,6 +53,6 @@ public sealed class Broker(IConnection connection, IChannel channel) : IAsyncDis
     public async ValueTask DisposeAsync()
     {
         await Channel.DisposeAsync();
-        await connection.DisposeAsync();
+        await Connection.DisposeAsync();
     }
 }

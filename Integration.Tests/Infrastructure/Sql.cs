@@ -13,4 +13,12 @@ public static class Sql
         foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value);
         return (T)(await command.ExecuteScalarAsync())!;
     }
+
+    public static async Task ExecuteAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
 }

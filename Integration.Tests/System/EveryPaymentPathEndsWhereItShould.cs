@@ -16,20 +16,21 @@ public class EveryPaymentPathEndsWhereItShould : SystemFixture
 {
     private HttpClient _paymentsAdmin = null!;
     private Broker _broker = null!;
-    private ErrorQueue _errors = null!;
+    private ServiceControlClient _failed = null!;
 
     [OneTimeSetUp]
     public async Task ConnectTheTools()
     {
         _broker = await Broker.ConnectAsync();
-        _errors = new ErrorQueue(_broker);
-        _paymentsAdmin = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:15081") };
+        _failed = ServiceControlClient.ForRunningSystem();
+        _paymentsAdmin = new HttpClient { BaseAddress = RunningSystem.PaymentsApi };
     }
 
     [OneTimeTearDown]
     public async Task DisconnectTheTools()
     {
         _paymentsAdmin?.Dispose();
+        _failed?.Dispose();
         if (_broker is not null) await _broker.DisposeAsync();
     }
 
@@ -116,27 +117,28 @@ public class EveryPaymentPathEndsWhereItShould : SystemFixture
     {
         var order = await PlaceOrder("tok_down");
 
-        var failed = await _errors.WaitForAsync(m => ErrorQueue.IsFor(m, order.Id), "the tok_down OrderPlaced in error");
+        var failed = await _failed.WaitForOrderPlacedAsync(order.Id, "the tok_down OrderPlaced in error, stored by ServiceControl");
         await WaitForState(order, "Cancelled", "PaymentTimedOut");
         var mails = await MailsOnceRecorded(order, 1);
 
-        var body = JsonSerializer.Deserialize<OrderPlaced>(failed.Body.Span, MessageJson.Options)!;
+        var body = JsonSerializer.Deserialize<OrderPlaced>(failed.GetProperty("body").GetString()!, MessageJson.Options)!;
         Assert.Multiple(async () =>
         {
-            Assert.That(failed.BasicProperties.Type, Is.EqualTo(typeof(OrderPlaced).FullName));
+            Assert.That(failed.GetProperty("properties").GetProperty("type").GetString(), Is.EqualTo(typeof(OrderPlaced).FullName));
             Assert.That(body.OrderId, Is.EqualTo(order.Id), "the original body is kept");
-            Assert.That(failed.BasicProperties.MessageId, Is.Not.Null.And.Not.Empty, "the original id is kept");
-            Assert.That(ErrorQueue.Header(failed, "exception-type"), Does.EndWith("PaymentProviderUnavailableException"));
-            Assert.That(ErrorQueue.Header(failed, "exception-message"), Does.Contain("unavailable"));
-            Assert.That(ErrorQueue.Header(failed, "exception-stack"), Is.Not.Empty);
-            Assert.That(ErrorQueue.Header(failed, "conveyor-attempts"), Is.EqualTo(RunningSystem.Timings.TotalAttempts.ToString()),
+            Assert.That(failed.GetProperty("properties").GetProperty("messageId").GetString(), Is.Not.Null.And.Not.Empty, "the original id is kept");
+            Assert.That(failed.GetProperty("stackTrace").GetString(), Does.Contain("PaymentProviderSimulator"), "the stack trace is kept");
+            Assert.That(ServiceControlClient.Header(failed, "exception-type"), Does.EndWith("PaymentProviderUnavailableException"));
+            Assert.That(ServiceControlClient.Header(failed, "exception-message"), Does.Contain("unavailable"));
+            Assert.That(ServiceControlClient.Header(failed, "exception-stack"), Is.Not.Empty);
+            Assert.That(ServiceControlClient.Header(failed, "conveyor-attempts"), Is.EqualTo(RunningSystem.Timings.TotalAttempts.ToString()),
                 "it failed after every configured retry, not sooner");
-            Assert.That(ErrorQueue.Header(failed, "conveyor-endpoint"), Is.EqualTo("payments"));
-            Assert.That(ErrorQueue.Header(failed, "conveyor-queue"), Is.EqualTo("rabbitmq://queue/payments"));
-            Assert.That(ErrorQueue.Header(failed, "conveyor-message-type"), Is.EqualTo(typeof(OrderPlaced).FullName));
-            Assert.That(ErrorQueue.Header(failed, "conveyor-correlation-id"), Is.EqualTo(order.Id.ToString()));
-            var first = DateTimeOffset.Parse(ErrorQueue.Header(failed, "conveyor-first-failure-at")!);
-            var last = DateTimeOffset.Parse(ErrorQueue.Header(failed, "conveyor-last-failure-at")!);
+            Assert.That(ServiceControlClient.Header(failed, "conveyor-endpoint"), Is.EqualTo("payments"));
+            Assert.That(ServiceControlClient.Header(failed, "conveyor-queue"), Is.EqualTo("rabbitmq://queue/payments"));
+            Assert.That(ServiceControlClient.Header(failed, "conveyor-message-type"), Is.EqualTo(typeof(OrderPlaced).FullName));
+            Assert.That(ServiceControlClient.Header(failed, "conveyor-correlation-id"), Is.EqualTo(order.Id.ToString()));
+            var first = DateTimeOffset.Parse(ServiceControlClient.Header(failed, "conveyor-first-failure-at")!);
+            var last = DateTimeOffset.Parse(ServiceControlClient.Header(failed, "conveyor-last-failure-at")!);
             Assert.That(last - first, Is.GreaterThanOrEqualTo(TimeSpan.FromSeconds(3)), "the delayed retries (0.5 s + 1 s + 2 s) happened in between");
             Assert.That(await SystemDatabases.PaymentStatusOf(order.Id), Is.EqualTo("Voided"), "cancelled before any charge: none will follow");
             Assert.That(mails.Single().Subject, Does.EndWith("was cancelled"));
@@ -202,12 +204,12 @@ public class EveryPaymentPathEndsWhereItShould : SystemFixture
         try
         {
             order = await PlaceOrder("tok_ok");
-            var failed = await _errors.WaitForAsync(m => ErrorQueue.IsFor(m, order.Id), "the OrderPlaced in error during the outage");
+            var failed = await _failed.WaitForOrderPlacedAsync(order.Id, "the OrderPlaced in error during the outage");
             Assert.Multiple(() =>
             {
                 Assert.That(on.StatusCode, Is.EqualTo(HttpStatusCode.OK));
-                Assert.That(ErrorQueue.Header(failed, "exception-message"), Does.Contain("outage"));
-                Assert.That(ErrorQueue.Header(failed, "conveyor-attempts"), Is.EqualTo(RunningSystem.Timings.TotalAttempts.ToString()));
+                Assert.That(ServiceControlClient.Header(failed, "exception-message"), Does.Contain("outage"));
+                Assert.That(ServiceControlClient.Header(failed, "conveyor-attempts"), Is.EqualTo(RunningSystem.Timings.TotalAttempts.ToString()));
             });
         }
         finally
@@ -237,18 +239,18 @@ public class EveryPaymentPathEndsWhereItShould : SystemFixture
         await _broker.Channel.BasicPublishAsync("", "payments", mandatory: true, claimsToBeOrderPlaced, garbage);
         await _broker.Channel.BasicPublishAsync("", "payments", mandatory: true, untyped, garbage);
 
-        var badJson = await _errors.WaitForAsync(m => m.BasicProperties.MessageId == claimsToBeOrderPlaced.MessageId, "the invalid OrderPlaced in error");
-        var noType = await _errors.WaitForAsync(m => m.BasicProperties.MessageId == untyped.MessageId, "the untyped bytes in error");
+        var badJson = await _failed.WaitForAsync(m => m.GetProperty("messageId").GetString() == claimsToBeOrderPlaced.MessageId, "the invalid OrderPlaced in error");
+        var noType = await _failed.WaitForAsync(m => m.GetProperty("messageId").GetString() == untyped.MessageId, "the untyped bytes in error");
         var order = await PlaceOrder("tok_ok");
         await WaitForState(order, "Confirmed");
 
-        Assert.Multiple(() =>
+        Assert.Multiple(async () =>
         {
-            Assert.That(badJson.Body.ToArray(), Is.EqualTo(garbage), "body unchanged");
-            Assert.That(noType.Body.ToArray(), Is.EqualTo(garbage), "body unchanged");
-            Assert.That(ErrorQueue.Header(badJson, "exception-type"), Does.Contain("Json"));
-            Assert.That(ErrorQueue.Header(badJson, "conveyor-attempts"), Is.EqualTo("1"), "no retries for poison");
-            Assert.That(ErrorQueue.Header(badJson, "conveyor-endpoint"), Is.EqualTo("payments"));
+            Assert.That(await SystemDatabases.StoredBodyOf(claimsToBeOrderPlaced.MessageId), Is.EqualTo(garbage), "body unchanged");
+            Assert.That(await SystemDatabases.StoredBodyOf(untyped.MessageId), Is.EqualTo(garbage), "body unchanged");
+            Assert.That(ServiceControlClient.Header(badJson, "exception-type"), Does.Contain("Json"));
+            Assert.That(ServiceControlClient.Header(badJson, "conveyor-attempts"), Is.EqualTo("1"), "no retries for poison");
+            Assert.That(ServiceControlClient.Header(badJson, "conveyor-endpoint"), Is.EqualTo("payments"));
         });
     }
 
@@ -264,11 +266,11 @@ public class EveryPaymentPathEndsWhereItShould : SystemFixture
 
         await _broker.Channel.BasicPublishAsync("", "payments", mandatory: true, properties, JsonSerializer.SerializeToUtf8Bytes(invalid, MessageJson.Options));
 
-        var failed = await _errors.WaitForAsync(m => m.BasicProperties.MessageId == properties.MessageId, "the invalid OrderPlaced in error");
+        var failed = await _failed.WaitForAsync(m => m.GetProperty("messageId").GetString() == properties.MessageId, "the invalid OrderPlaced in error");
         Assert.Multiple(async () =>
         {
-            Assert.That(ErrorQueue.Header(failed, "exception-type"), Does.EndWith("MessageValidationException"));
-            Assert.That(ErrorQueue.Header(failed, "conveyor-attempts"), Is.EqualTo("1"));
+            Assert.That(ServiceControlClient.Header(failed, "exception-type"), Does.EndWith("MessageValidationException"));
+            Assert.That(ServiceControlClient.Header(failed, "conveyor-attempts"), Is.EqualTo("1"));
             Assert.That(await SystemDatabases.PaymentsFor(invalid.OrderId), Is.Zero);
         });
     }

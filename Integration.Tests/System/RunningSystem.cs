@@ -6,29 +6,39 @@ using Integration.Tests.Infrastructure;
 namespace Integration.Tests.System;
 
 /// <summary>
-/// Orders, Payments and Notifications as three OS processes: the real executables built from
-/// Endpoints/, started with test ports, databases and vhost, stopped (and their output kept) at the end.
+/// Orders, Payments, Notifications and ServiceControl as four OS processes: the real executables, started
+/// with test ports, databases and vhost, stopped (and their output kept) at the end.
 /// </summary>
 public sealed class RunningSystem : IAsyncDisposable
 {
     public const int OrdersPort = 15080;
     public static readonly Uri OrdersApi = new($"http://127.0.0.1:{OrdersPort}");
 
+    public const int ServiceControlPort = 15090;
+    public static readonly Uri ServiceControlApi = new($"http://127.0.0.1:{ServiceControlPort}");
+    public static readonly Uri PaymentsApi = new("http://127.0.0.1:15081");
+
     private static readonly (string Name, string Project, int Port, string Database)[] Endpoints =
     [
-        ("orders", "Orders", OrdersPort, "orders_systest"),
-        ("payments", "Payments", 15081, "payments_systest"),
-        ("notifications", "Notifications", 15082, "notifications_systest"),
+        ("orders", "Endpoints/Orders", OrdersPort, "orders_systest"),
+        ("payments", "Endpoints/Payments", 15081, "payments_systest"),
+        ("notifications", "Endpoints/Notifications", 15082, "notifications_systest"),
+        ("servicecontrol", "ServiceControl", ServiceControlPort, "servicecontrol_systest"),
     ];
 
+    private readonly IReadOnlyDictionary<string, string> _settings;
+
+    private RunningSystem(IReadOnlyDictionary<string, string> settings) => _settings = settings;
+
     private readonly List<(string Name, Process Process, string Log)> _processes = [];
-    private readonly HashSet<string> _stopped = [];
+    private readonly HashSet<Process> _stopped = [];
 
     public IReadOnlyList<Process> Processes => _processes.Where(p => !p.Process.HasExited).Select(p => p.Process).ToList();
 
     public static string OrdersDatabase => TestEnvironment.Database("orders_systest", "orders");
     public static string PaymentsDatabase => TestEnvironment.Database("payments_systest", "payments");
     public static string NotificationsDatabase => TestEnvironment.Database("notifications_systest", "notifications");
+    public static string ServiceControlDatabase => TestEnvironment.Database("servicecontrol_systest", "servicecontrol");
 
     /// <summary>
     /// The timings the system runs with in tests: the same mechanisms as in production, on a shorter clock,
@@ -47,6 +57,8 @@ public sealed class RunningSystem : IAsyncDisposable
         public const string DelayedRetries = "00:00:00.500,00:00:01,00:00:02";
         public const int TotalAttempts = 1 + ImmediateRetries + 3;
         public static readonly TimeSpan PaymentStatusTimeout = TimeSpan.FromSeconds(2);
+        public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(1);
+        public static readonly TimeSpan HeartbeatGracePeriod = TimeSpan.FromSeconds(4);
     }
 
     private static readonly Dictionary<string, string> Settings = new()
@@ -56,16 +68,23 @@ public sealed class RunningSystem : IAsyncDisposable
         ["PaymentProvider__SlowResponse"] = Timings.SlowProviderResponse.ToString("c"),
         ["Conveyor__Recoverability__ImmediateRetries"] = Timings.ImmediateRetries.ToString(),
         ["Conveyor__Recoverability__DelayedRetries"] = Timings.DelayedRetries,
+        ["Conveyor__Heartbeats__Interval"] = Timings.HeartbeatInterval.ToString("c"),
+        ["ServiceControl__HeartbeatGracePeriod"] = Timings.HeartbeatGracePeriod.ToString("c"),
+        ["ServiceControl__QueueLengthPollInterval"] = "00:00:01",
     };
 
-    public static async Task<RunningSystem> StartAsync()
+    /// <summary>Starts the four processes; <paramref name="overrides"/> replace or add settings (environment variable names).</summary>
+    public static async Task<RunningSystem> StartAsync(IReadOnlyDictionary<string, string>? overrides = null)
     {
-        var system = new RunningSystem();
+        var settings = new Dictionary<string, string>(Settings);
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string>()) settings[key] = value;
+        var system = new RunningSystem(settings);
         try
         {
             // A process of an earlier fixture still holding a port would answer for ours (and its twin
             // would join the same Wolverine cluster, taking work it then drops): start on free ports only.
             foreach (var endpoint in Endpoints) await WaitUntilPortIsFreeAsync(endpoint.Name, endpoint.Port);
+            await ForgetWhatServiceControlKnowsAsync();
             foreach (var endpoint in Endpoints) system.Start(endpoint);
             foreach (var endpoint in Endpoints) await system.WaitUntilReadyAsync(endpoint.Name, endpoint.Port);
             return system;
@@ -77,14 +96,37 @@ public sealed class RunningSystem : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Each fixture's ServiceControl starts empty (failed messages, redirects, endpoint instances), so a group
+    /// or a count holds only what that fixture caused. The endpoints' databases keep their rows: tests find
+    /// their own orders by id.
+    /// </summary>
+    private static Task ForgetWhatServiceControlKnowsAsync() =>
+        Sql.ExecuteAsync(ServiceControlDatabase, """
+            DO $$ BEGIN
+                IF to_regclass('failed_messages') IS NOT NULL THEN
+                    TRUNCATE failed_messages, failures, retry_redirects, endpoint_instances;
+                END IF;
+            END $$;
+            """);
+
     /// <summary>Stops one endpoint as an operator would (the others keep running).</summary>
     public async Task StopAsync(string name)
     {
-        _stopped.Add(name);
         foreach (var (_, process, _) in _processes.Where(p => p.Name == name && !p.Process.HasExited))
         {
+            _stopped.Add(process);
             await StopGracefullyAsync(process);
         }
+    }
+
+    /// <summary>Starts an endpoint stopped with <see cref="StopAsync"/> again, and waits until it is ready.</summary>
+    public async Task StartAgainAsync(string name)
+    {
+        var endpoint = Endpoints.Single(e => e.Name == name);
+        await WaitUntilPortIsFreeAsync(endpoint.Name, endpoint.Port);
+        Start(endpoint);
+        await WaitUntilReadyAsync(endpoint.Name, endpoint.Port);
     }
 
     /// <summary>
@@ -138,8 +180,8 @@ public sealed class RunningSystem : IAsyncDisposable
         // The endpoints were built in the same configuration as this test assembly (Debug or Release).
         var configuration = typeof(RunningSystem).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()!.Configuration;
         var root = FindRepositoryRoot();
-        var output = Path.Combine(root, "Endpoints", endpoint.Project, "bin", configuration, "net10.0");
-        var dll = Path.Combine(output, $"Conveyor.{endpoint.Project}.dll");
+        var output = Path.Combine(root, endpoint.Project, "bin", configuration, "net10.0");
+        var dll = Path.Combine(output, $"Conveyor.{Path.GetFileName(endpoint.Project)}.dll");
         if (!File.Exists(dll)) Assert.Fail($"{dll} is not built; build the solution first (./build.sh build).");
 
         var start = new ProcessStartInfo("dotnet", [dll])
@@ -153,7 +195,7 @@ public sealed class RunningSystem : IAsyncDisposable
         start.Environment["ConnectionStrings__Database"] = TestEnvironment.Database(endpoint.Database, endpoint.Name);
         start.Environment["ConnectionStrings__RabbitMq"] = TestEnvironment.RabbitMq;
         start.Environment["Smtp__Port"] = TestEnvironment.SmtpPort.ToString();
-        foreach (var (key, value) in Settings) start.Environment[key] = value;
+        foreach (var (key, value) in _settings) start.Environment[key] = value;
 
         var log = Path.Combine(TestContext.CurrentContext.WorkDirectory, $"systest-{endpoint.Name}.log");
         var writer = new StreamWriter(log, append: true) { AutoFlush = true };
@@ -170,14 +212,14 @@ public sealed class RunningSystem : IAsyncDisposable
     {
         foreach (var (name, process, log) in _processes)
         {
-            if (process.HasExited && !_stopped.Contains(name))
+            if (process.HasExited && !_stopped.Contains(process))
             {
                 Assert.Fail($"{name} exited with code {process.ExitCode} during start-up:\n{string.Join('\n', File.ReadLines(log).TakeLast(20))}");
             }
         }
     }
 
-    private static string FindRepositoryRoot()
+    internal static string FindRepositoryRoot()
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);
         while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Conveyor.slnx"))) directory = directory.Parent;
@@ -186,6 +228,7 @@ public sealed class RunningSystem : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        var attached = new HashSet<string>();
         foreach (var (name, process, log) in _processes)
         {
             // Every process is stopped, whatever happens to the one before it.
@@ -198,7 +241,7 @@ public sealed class RunningSystem : IAsyncDisposable
                 TestContext.Progress.WriteLine($"Stopping {name} (pid {process.Id}) failed: {ex.Message}");
             }
 
-            TestContext.AddTestAttachment(log, $"output of {name}");
+            if (attached.Add(log)) TestContext.AddTestAttachment(log, $"output of {name}");
             process.Dispose();
         }
     }

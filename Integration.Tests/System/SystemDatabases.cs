@@ -28,4 +28,8 @@ public static class SystemDatabases
     public static Task<long> HandledByNotifications(Guid envelopeId) =>
         Sql.ScalarAsync<long>(RunningSystem.NotificationsDatabase,
             "select count(*) from wolverine.wolverine_incoming_envelopes where id = @id and status = 'Handled'", ("id", envelopeId));
+
+    /// <summary>The exact bytes ServiceControl stored for a failed message.</summary>
+    public static Task<byte[]?> StoredBodyOf(string messageId) =>
+        Sql.ScalarAsync<byte[]?>(RunningSystem.ServiceControlDatabase, "select body from failed_messages where message_id = @id", ("id", messageId));
 }

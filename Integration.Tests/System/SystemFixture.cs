@@ -18,9 +18,12 @@ public abstract class SystemFixture
         TestEnvironment.RequireBrokerAndDatabase();
         TestEnvironment.RequireTcp("The SMTP catcher", "127.0.0.1", TestEnvironment.SmtpPort);
         RequireMore();
-        System = await RunningSystem.StartAsync();
+        System = await RunningSystem.StartAsync(Settings);
         Api = new HttpClient { BaseAddress = RunningSystem.OrdersApi };
     }
+
+    /// <summary>Settings of this fixture's system beyond the test timings (environment variable names).</summary>
+    protected virtual IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>();
 
     /// <summary>Further preconditions of a fixture, checked before anything starts (skip with Assert.Ignore).</summary>
     protected virtual void RequireMore()

@@ -9,9 +9,9 @@ using RabbitMQ.Client;
 namespace Integration.Tests.System;
 
 /// <summary>
-/// RabbitMQ restarts while orders are in flight. Nothing is restarted but the broker: the endpoints must
-/// reconnect by themselves, every order must still reach its end exactly once, and the failed messages
-/// in <c>error</c> must still be there.
+/// RabbitMQ restarts while orders are in flight and while ServiceControl ingests a burst of failures.
+/// Nothing is restarted but the broker: the processes must reconnect by themselves, every order must still
+/// reach its end exactly once, and every failure must be stored exactly once.
 /// </summary>
 public class TheSystemRidesOutABrokerRestart : SystemFixture
 {
@@ -40,20 +40,21 @@ public class TheSystemRidesOutABrokerRestart : SystemFixture
     {
         var processes = System.Processes.Select(p => p.Id).ToList();
 
-        // A failure parked in `error` before the restart: an OrderPlaced that breaks the contract goes there
-        // at once, without retries.
+        // A failure parked before the restart: an OrderPlaced that breaks the contract goes to error at once,
+        // and ServiceControl stores it.
         var parked = new BasicProperties
         {
             MessageId = Guid.NewGuid().ToString(), Type = typeof(OrderPlaced).FullName, ContentType = "application/json",
             CorrelationId = Guid.NewGuid().ToString(), Persistent = true,
         };
+        using var serviceControl = ServiceControlClient.ForRunningSystem();
         await using (var broker = await Broker.ConnectAsync())
         {
-            await broker.PurgeAsync("error");
             var invalid = new OrderPlaced(Guid.Parse(parked.CorrelationId), "c", "a@example.com", "EUR", [], -1m, "tok_ok", DateTimeOffset.UtcNow);
             await broker.Channel.BasicPublishAsync("", "payments", mandatory: true, parked, JsonSerializer.SerializeToUtf8Bytes(invalid, MessageJson.Options));
-            await TestEnvironment.Eventually(() => broker.CountAsync("error"), n => n == 1, "the invalid OrderPlaced waiting in error");
         }
+
+        var parkedFailure = await serviceControl.WaitForAsync(m => m.GetProperty("messageId").GetString() == parked.MessageId, "the invalid OrderPlaced stored by ServiceControl");
 
         var inFlight = new List<(Guid Id, Uri Location, string Email, string Expected)>();
         for (var i = 0; i < 6; i++)
@@ -67,6 +68,10 @@ public class TheSystemRidesOutABrokerRestart : SystemFixture
         var declined = await PlaceOrder("tok_declined");
         inFlight.Add((declined.Id, declined.Location, declined.Email, "Cancelled(PaymentDeclined)"));
 
+        // A burst of failures lands in error just before the restart: ServiceControl is still ingesting it when
+        // the broker goes away.
+        var burst = await FailureBurst.PublishAsync(1000);
+
         await RestartRabbitMq();
 
         // Orders placed after the restart flow too: the senders reconnected, not only the listeners.
@@ -78,14 +83,18 @@ public class TheSystemRidesOutABrokerRestart : SystemFixture
             await TestEnvironment.Eventually(() => StateOf(order.Location), s => s == order.Expected, $"order {order.Id} to be {order.Expected}", TimeSpan.FromSeconds(120));
         }
 
-        await using var reconnected = await Broker.ConnectAsync();
-        var parkedFailure = await new ErrorQueue(reconnected).WaitForAsync(m => m.BasicProperties.MessageId == parked.MessageId,
-            "the parked failure still in error after the restart", TimeSpan.FromSeconds(10));
+        await TestEnvironment.Eventually(() => burst.StoredAsync(), stored => stored.Messages == burst.Count,
+            $"ServiceControl to store all {burst.Count} failures of the burst", TimeSpan.FromSeconds(120));
+        var parkedAfterRestart = await serviceControl.GetAsync(ServiceControlClient.IdOf(parkedFailure));
+        var stored = await burst.StoredAsync();
 
         Assert.Multiple(async () =>
         {
             Assert.That(System.Processes.Select(p => p.Id), Is.EqualTo(processes), "no endpoint was restarted");
-            Assert.That(ErrorQueue.Header(parkedFailure, "exception-type"), Does.EndWith("MessageValidationException"));
+            Assert.That(ServiceControlClient.Header(parkedAfterRestart, "exception-type"), Does.EndWith("MessageValidationException"));
+            Assert.That(ServiceControlClient.FailureCountOf(parkedAfterRestart), Is.EqualTo(1));
+            Assert.That(stored.Failures, Is.EqualTo(burst.Count), "every failure of the burst recorded once, none twice");
+            Assert.That(stored.MaxFailureCount, Is.EqualTo(1), "a redelivery after the restart is not a second failure");
             foreach (var order in inFlight)
             {
                 Assert.That(await SystemDatabases.PaymentsFor(order.Id), Is.EqualTo(1), $"one payment for {order.Id}");

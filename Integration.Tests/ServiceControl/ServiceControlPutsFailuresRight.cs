@@ -1,0 +1,324 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Conveyor.Hosting.ServiceControl;
+using Conveyor.Messages;
+using Integration.Tests.Infrastructure;
+using Integration.Tests.System;
+using RabbitMQ.Client;
+
+namespace Integration.Tests.ServiceControl;
+
+/// <summary>
+/// ServiceControl against the real system: failures stored once, grouped, retried into the real endpoints,
+/// archived, edited, redirected; endpoints watched through their heartbeats. The default (short) payment
+/// deadline: a retry after it must never confirm the order.
+/// </summary>
+public class ServiceControlPutsFailuresRight : SystemFixture
+{
+    private ServiceControlClient _serviceControl = null!;
+    private HttpClient _paymentsAdmin = null!;
+
+    [OneTimeSetUp]
+    public void ConnectTheTools()
+    {
+        _serviceControl = ServiceControlClient.ForRunningSystem();
+        _paymentsAdmin = new HttpClient { BaseAddress = RunningSystem.PaymentsApi };
+    }
+
+    [OneTimeTearDown]
+    public void DisconnectTheTools()
+    {
+        _serviceControl?.Dispose();
+        _paymentsAdmin?.Dispose();
+    }
+
+    private Task<JsonElement> WaitForMessage(string messageId, string what) =>
+        _serviceControl.WaitForAsync(m => m.GetProperty("messageId").GetString() == messageId, what);
+
+    [Test]
+    public async Task Failures_are_grouped_by_each_classifier_with_counts_and_times()
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var (typeA, typeB, exception, endpoint) = ($"Tests.A{run}", $"Tests.B{run}", $"Tests.Boom{run}", $"tests-{run}");
+        var t0 = DateTimeOffset.UtcNow.AddMinutes(-5);
+        await FailedMessages.PublishAsync(Guid.NewGuid().ToString(), typeA, exception, $"boom {run}", endpoint, t0);
+        await FailedMessages.PublishAsync(Guid.NewGuid().ToString(), typeA, exception, $"boom {run}", endpoint, t0.AddMinutes(1));
+        await FailedMessages.PublishAsync(Guid.NewGuid().ToString(), typeB, exception, $"other {run}", endpoint, t0.AddMinutes(2));
+
+        async Task<List<JsonElement>> Groups(string classifier) =>
+            (await _serviceControl.Http.GetFromJsonAsync<JsonElement>($"/api/failure-groups?classifier={classifier}")).EnumerateArray().ToList();
+
+        var byDefault = await TestEnvironment.Eventually(() => Groups("exception-and-message-type"),
+            g => g.Where(x => x.GetProperty("title").GetString()!.Contains(exception)).Sum(x => x.GetProperty("count").GetInt32()) == 3, "the three failures grouped");
+        var byType = await Groups("message-type");
+        var byEndpoint = await Groups("endpoint");
+        var byMessage = await Groups("exception-message");
+
+        JsonElement Titled(List<JsonElement> groups, string title) => groups.Single(g => g.GetProperty("title").GetString() == title);
+        Assert.Multiple(() =>
+        {
+            var aGroup = Titled(byDefault, $"{exception} in {typeA}");
+            Assert.That(aGroup.GetProperty("count").GetInt32(), Is.EqualTo(2));
+            Assert.That(aGroup.GetProperty("firstFailureAt").GetDateTimeOffset(), Is.EqualTo(t0).Within(TimeSpan.FromMilliseconds(1)));
+            Assert.That(aGroup.GetProperty("lastFailureAt").GetDateTimeOffset(), Is.EqualTo(t0.AddMinutes(1)).Within(TimeSpan.FromMilliseconds(1)));
+            Assert.That(Titled(byDefault, $"{exception} in {typeB}").GetProperty("count").GetInt32(), Is.EqualTo(1));
+            Assert.That(Titled(byType, typeA).GetProperty("count").GetInt32(), Is.EqualTo(2));
+            Assert.That(Titled(byEndpoint, endpoint).GetProperty("count").GetInt32(), Is.EqualTo(3));
+            Assert.That(Titled(byMessage, $"boom {run}").GetProperty("count").GetInt32(), Is.EqualTo(2));
+            Assert.That(Titled(byMessage, $"other {run}").GetProperty("count").GetInt32(), Is.EqualTo(1));
+        });
+    }
+
+    [Test]
+    public async Task The_same_failure_delivered_twice_is_stored_once_and_a_new_failure_of_it_counts()
+    {
+        var messageId = Guid.NewGuid().ToString();
+        var failedAt = DateTimeOffset.UtcNow;
+        await FailedMessages.PublishAsync(messageId, "Tests.Twice", "Tests.Boom", "first", "tests", failedAt);
+        await FailedMessages.PublishAsync(messageId, "Tests.Twice", "Tests.Boom", "first", "tests", failedAt);
+        await FailedMessages.PublishAsync(messageId, "Tests.Twice", "Tests.Boom", "second", "tests", failedAt.AddSeconds(5));
+
+        var stored = await TestEnvironment.Eventually(() => WaitForMessage(messageId, "the failure stored"), d => ServiceControlClient.FailureCountOf(d) >= 2, "both failures recorded");
+        await TestEnvironment.Eventually(() => Sql.ScalarAsync<long>(RunningSystem.ServiceControlDatabase, "select count(*) from failures where failed_message_id = @id", ("id", ServiceControlClient.IdOf(stored))),
+            n => n >= 2, "the failure history");
+        var all = await _serviceControl.ListAsync();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(all.Count(m => m.GetProperty("messageId").GetString() == messageId), Is.EqualTo(1), "one record per message");
+            Assert.That(ServiceControlClient.FailureCountOf(stored), Is.EqualTo(2), "the duplicate delivery is not a failure");
+            Assert.That(stored.GetProperty("summary").GetProperty("exceptionMessage").GetString(), Is.EqualTo("second"), "the latest failure is shown");
+            Assert.That(stored.GetProperty("failures").GetArrayLength(), Is.EqualTo(2));
+        });
+    }
+
+    [Test]
+    public async Task A_retried_message_that_fails_again_comes_back_with_one_more_failure()
+    {
+        var (_, messageId) = await FailedMessages.SendInvalidOrderPlacedAsync();
+        var failed = await WaitForMessage(messageId, "the invalid OrderPlaced stored");
+        var id = ServiceControlClient.IdOf(failed);
+
+        var retry = await _serviceControl.PostAsync($"/api/failed-messages/{id}/retry");
+        var again = await _serviceControl.WaitForStatusAsync(id, "Unresolved", d => ServiceControlClient.FailureCountOf(d) == 2);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(retry.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
+            Assert.That(again.GetProperty("summary").GetProperty("retryCount").GetInt32(), Is.EqualTo(1));
+            Assert.That(again.GetProperty("summary").GetProperty("exceptionType").GetString(), Does.EndWith("MessageValidationException"));
+            Assert.That(ServiceControlClient.Header(again, ServiceControlContract.RetryHeader), Is.EqualTo(id.ToString()), "the second failure is of the retried copy");
+        });
+    }
+
+    [Test]
+    public async Task A_retry_after_the_saga_cancelled_the_order_is_resolved_and_never_confirms_it()
+    {
+        Placed order;
+        await _paymentsAdmin.PutAsJsonAsync("/admin/provider-outage", new { active = true });
+        JsonElement failed;
+        try
+        {
+            order = await PlaceOrder("tok_ok");
+            failed = await _serviceControl.WaitForOrderPlacedAsync(order.Id, "the OrderPlaced that failed during the outage");
+            await WaitForState(order, "Cancelled(PaymentTimedOut)");
+            await TestEnvironment.Eventually(() => SystemDatabases.PaymentStatusOf(order.Id), s => s == "Voided", "Payments to void the cancelled order's payment");
+        }
+        finally
+        {
+            await _paymentsAdmin.PutAsJsonAsync("/admin/provider-outage", new { active = false });
+        }
+
+        var id = ServiceControlClient.IdOf(failed);
+        var retry = await _serviceControl.PostAsync($"/api/failed-messages/{id}/retry");
+        var resolved = await _serviceControl.WaitForStatusAsync(id, "Resolved");
+        var final = await GetOrder(order.Location);
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(retry.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
+            Assert.That(resolved.GetProperty("resolution").GetString(), Is.EqualTo("retried"), "Payments confirmed it handled the retry");
+            // For a voided payment Payments never charges: it asks the provider to refund whatever an earlier
+            // attempt may have taken. The outage took nothing, so nothing is refunded and the order stays cancelled.
+            Assert.That(StateOf(final), Is.EqualTo("Cancelled(PaymentTimedOut)"));
+            Assert.That(final.GetProperty("timeline").EnumerateArray().Select(t => t.GetProperty("status").GetString()), Has.No.Member("Confirmed"));
+            Assert.That(await SystemDatabases.PaymentStatusOf(order.Id), Is.EqualTo("Voided"), "never charged");
+            Assert.That(await SystemDatabases.RefundsFor(order.Id), Is.Zero, "nothing was taken, so nothing is refunded");
+        });
+    }
+
+    [Test]
+    public async Task Archive_and_unarchive_move_a_message_out_of_the_list_and_back()
+    {
+        var (_, messageId) = await FailedMessages.SendInvalidOrderPlacedAsync();
+        var id = ServiceControlClient.IdOf(await WaitForMessage(messageId, "the invalid OrderPlaced stored"));
+
+        var archive = await _serviceControl.PostAsync($"/api/failed-messages/{id}/archive");
+        var archivedList = await _serviceControl.ListAsync("Archived");
+        var unresolvedList = await _serviceControl.ListAsync();
+        var retryArchived = await _serviceControl.PostAsync($"/api/failed-messages/{id}/retry");
+        var archiveAgain = await _serviceControl.PostAsync($"/api/failed-messages/{id}/archive");
+        var unarchive = await _serviceControl.PostAsync("/api/failed-messages/unarchive", new { ids = new[] { id } });
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(archive.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
+            Assert.That(archivedList.Select(m => m.GetProperty("id").GetGuid()), Has.Member(id));
+            Assert.That(unresolvedList.Select(m => m.GetProperty("id").GetGuid()), Has.No.Member(id));
+            Assert.That(retryArchived.StatusCode, Is.EqualTo(HttpStatusCode.Conflict));
+            Assert.That(retryArchived.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
+            Assert.That(archiveAgain.StatusCode, Is.EqualTo(HttpStatusCode.Conflict));
+            Assert.That(unarchive.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
+            Assert.That(ServiceControlClient.StatusOf(await _serviceControl.GetAsync(id)), Is.EqualTo("Unresolved"));
+        });
+    }
+
+    [Test]
+    public async Task A_group_is_archived_and_unarchived_as_one()
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var ids = new[] { Guid.NewGuid().ToString(), Guid.NewGuid().ToString() };
+        foreach (var messageId in ids) await FailedMessages.PublishAsync(messageId, $"Tests.Group{run}", "Tests.Boom", "boom", "tests", DateTimeOffset.UtcNow);
+        await TestEnvironment.Eventually(() => _serviceControl.ListAsync(), l => ids.All(i => l.Any(m => m.GetProperty("messageId").GetString() == i)), "both stored");
+        var groups = await _serviceControl.Http.GetFromJsonAsync<JsonElement>("/api/failure-groups?classifier=message-type");
+        var groupId = groups.EnumerateArray().Single(g => g.GetProperty("title").GetString() == $"Tests.Group{run}").GetProperty("id").GetString()!;
+
+        var archive = await _serviceControl.PostAsync($"/api/failure-groups/{Uri.EscapeDataString(groupId)}/archive");
+        var archived = await _serviceControl.ListAsync("Archived", groupId);
+        var unarchive = await _serviceControl.PostAsync($"/api/failure-groups/{Uri.EscapeDataString(groupId)}/unarchive");
+        var back = await _serviceControl.ListAsync(groupId: groupId);
+        var gone = await _serviceControl.PostAsync($"/api/failure-groups/{Uri.EscapeDataString(groupId)}/unarchive");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(archive.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
+            Assert.That(archived, Has.Count.EqualTo(2));
+            Assert.That(unarchive.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
+            Assert.That(back, Has.Count.EqualTo(2));
+            Assert.That(gone.StatusCode, Is.EqualTo(HttpStatusCode.NotFound), "no archived group of that key is left");
+        });
+    }
+
+    [Test]
+    public async Task An_edited_message_goes_out_under_a_new_id_and_resolves_the_original()
+    {
+        // A real, confirmed order gets a broken copy of its OrderPlaced: fixed by an edit, Payments handles it
+        // (and, the order being paid already, changes nothing). A made-up order would send its events on
+        // into the other endpoints.
+        var order = await PlaceOrder("tok_ok");
+        await WaitForState(order, "Confirmed");
+        var (_, messageId) = await FailedMessages.SendInvalidOrderPlacedAsync(order.Id);
+        var failed = await WaitForMessage(messageId, "the invalid OrderPlaced stored");
+        var id = ServiceControlClient.IdOf(failed);
+        var original = JsonSerializer.Deserialize<OrderPlaced>(failed.GetProperty("body").GetString()!, MessageJson.Options)!;
+        var fixedBody = JsonSerializer.Serialize(original with { Lines = [new OrderLine("BOOK-DDD", 1, 42.50m)], Total = 42.50m }, MessageJson.Options);
+
+        var notJson = await _serviceControl.PostAsync($"/api/failed-messages/{id}/edit-and-retry", new { body = "{ not json" });
+        var edit = await _serviceControl.PostAsync($"/api/failed-messages/{id}/edit-and-retry", new { body = fixedBody });
+        var newId = (await edit.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("newMessageId").GetGuid();
+        var resolved = await _serviceControl.GetAsync(id);
+        await TestEnvironment.Eventually(() => SystemDatabases.HandledByPayments(newId), n => n == 1, "Payments to handle the edited copy under its new id");
+        var editAgain = await _serviceControl.PostAsync($"/api/failed-messages/{id}/edit-and-retry", new { body = fixedBody });
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(notJson.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+            Assert.That(edit.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
+            Assert.That(newId, Is.Not.EqualTo(Guid.Parse(messageId)));
+            Assert.That(ServiceControlClient.StatusOf(resolved), Is.EqualTo("Resolved"));
+            Assert.That(resolved.GetProperty("resolution").GetString(), Is.EqualTo("edited"));
+            Assert.That(resolved.GetProperty("editedAs").GetGuid(), Is.EqualTo(newId));
+            Assert.That(await SystemDatabases.PaymentsFor(order.Id), Is.EqualTo(1), "still one payment for the order");
+            Assert.That(editAgain.StatusCode, Is.EqualTo(HttpStatusCode.Conflict), "the original is resolved");
+        });
+    }
+
+    [Test]
+    public async Task A_redirect_sends_retries_for_a_queue_to_another_queue()
+    {
+        var target = $"redirected-{Guid.NewGuid():N}";
+        await using var broker = await Broker.ConnectAsync();
+        await broker.Channel.QueueDeclareAsync(target, durable: false, exclusive: false, autoDelete: true);
+        var (_, messageId) = await FailedMessages.SendInvalidOrderPlacedAsync();
+        var id = ServiceControlClient.IdOf(await WaitForMessage(messageId, "the invalid OrderPlaced stored"));
+
+        var put = await _serviceControl.Http.PutAsJsonAsync("/api/retry-redirects/payments", new { toQueue = target });
+        HttpResponseMessage retry, removed;
+        BasicGetResult? arrived;
+        try
+        {
+            retry = await _serviceControl.PostAsync($"/api/failed-messages/{id}/retry");
+            arrived = await TestEnvironment.Eventually(() => broker.Channel.BasicGetAsync(target, autoAck: true), m => m is not null, "the retry in the redirect target");
+        }
+        finally
+        {
+            removed = await _serviceControl.Http.DeleteAsync("/api/retry-redirects/payments");
+        }
+
+        var headers = arrived!.BasicProperties.Headers!;
+        Assert.Multiple(() =>
+        {
+            Assert.That(put.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(retry.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
+            Assert.That(arrived.BasicProperties.MessageId, Is.EqualTo(messageId), "the original message id");
+            Assert.That(arrived.BasicProperties.Type, Is.EqualTo(typeof(OrderPlaced).FullName));
+            Assert.That(headers.ContainsKey(ServiceControlContract.RetryHeader), Is.True);
+            Assert.That(headers.Keys, Has.None.StartWith("exception-"), "failure headers are not sent back");
+            Assert.That(headers.Keys, Has.No.Member("conveyor-attempts"));
+            Assert.That(removed.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
+        });
+    }
+
+    [Test]
+    public async Task Unknown_ids_are_404_and_bad_requests_400_as_problem_details()
+    {
+        var unknown = Guid.NewGuid();
+        var responses = new Dictionary<string, (HttpResponseMessage Response, HttpStatusCode Expected)>
+        {
+            ["get unknown"] = (await _serviceControl.Http.GetAsync($"/api/failed-messages/{unknown}"), HttpStatusCode.NotFound),
+            ["retry unknown"] = (await _serviceControl.PostAsync($"/api/failed-messages/{unknown}/retry"), HttpStatusCode.NotFound),
+            ["archive unknown"] = (await _serviceControl.PostAsync("/api/failed-messages/archive", new { ids = new[] { unknown } }), HttpStatusCode.NotFound),
+            ["retry unknown group"] = (await _serviceControl.PostAsync("/api/failure-groups/message-type:0000/retry"), HttpStatusCode.NotFound),
+            ["retry nothing"] = (await _serviceControl.PostAsync("/api/failed-messages/retry", new { ids = Array.Empty<Guid>() }), HttpStatusCode.BadRequest),
+            ["unknown classifier"] = (await _serviceControl.Http.GetAsync("/api/failure-groups?classifier=colour"), HttpStatusCode.BadRequest),
+            ["redirect to itself"] = (await _serviceControl.Http.PutAsJsonAsync("/api/retry-redirects/payments", new { toQueue = "payments" }), HttpStatusCode.BadRequest),
+        };
+
+        Assert.Multiple(() =>
+        {
+            foreach (var (what, (response, expected)) in responses)
+            {
+                Assert.That(response.StatusCode, Is.EqualTo(expected), what);
+                Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"), what);
+            }
+        });
+    }
+
+    [Test, Order(100)]
+    public async Task An_endpoint_that_stops_is_reported_down_within_the_grace_period_and_up_again_after_it_restarts()
+    {
+        string StateOf(IEnumerable<JsonElement> instances, string endpoint) =>
+            instances.Where(i => i.GetProperty("endpoint").GetString() == endpoint).Select(i => i.GetProperty("up").GetBoolean() ? "up" : "down").FirstOrDefault() ?? "unknown";
+        Task<List<JsonElement>> Endpoints() => _serviceControl.Http.GetFromJsonAsync<List<JsonElement>>("/api/endpoints")!;
+
+        var all = await TestEnvironment.Eventually(Endpoints, e => new[] { "orders", "payments", "notifications", "servicecontrol" }.All(n => StateOf(e, n) == "up"), "all four endpoints up");
+        var checks = all.Single(i => i.GetProperty("endpoint").GetString() == "notifications").GetProperty("checks").EnumerateArray().Select(c => c.GetProperty("name").GetString()).ToList();
+
+        await System.StopAsync("payments");
+        var stoppedAt = DateTime.UtcNow;
+        await TestEnvironment.Eventually(Endpoints, e => StateOf(e, "payments") == "down", "Payments reported down", RunningSystem.Timings.HeartbeatGracePeriod * 3);
+        var reportedAfter = DateTime.UtcNow - stoppedAt;
+        var othersWhileDown = await Endpoints();
+
+        await System.StartAgainAsync("payments");
+        await TestEnvironment.Eventually(Endpoints, e => StateOf(e, "payments") == "up", "Payments reported up again", TimeSpan.FromSeconds(30));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(checks, Is.SupersetOf(new[] { "database", "broker", "smtp" }), "Notifications reports its own checks, SMTP included");
+            TestContext.Progress.WriteLine($"Payments was reported down {reportedAfter.TotalSeconds:0.0} s after it stopped (grace period {RunningSystem.Timings.HeartbeatGracePeriod.TotalSeconds} s)");
+            Assert.That(StateOf(othersWhileDown, "orders"), Is.EqualTo("up"), "only the stopped endpoint is down");
+        });
+    }
+}
