@@ -8,7 +8,8 @@
       build   compile the solution (warnings are errors)
       test    provision and start RabbitMQ, PostgreSQL and the SMTP catcher as needed, run every test
               project, stop what it started, print "tests: N passed, N failed[, N skipped]"
-      up      provision and start the infrastructure and the three endpoints in the background
+      up      provision and start the infrastructure, the three endpoints and ServiceControl (Pulse) in
+              the background; -PaymentDeadline 00:10:00 gives Orders a longer payment deadline
       down    stop exactly what `up` started (by recorded PID)
       demo    `up` if needed, place an order over HTTP, follow it to Confirmed and show its e-mail
       status  what is running, where, and whether it is healthy
@@ -292,7 +293,10 @@ function Invoke-Up {
     foreach ($endpoint in $Endpoints) {
         $dll = Get-EndpointDll $endpoint
         $environment = @{ DOTNET_ThreadPool_UnfairSemaphoreSpinLimit = '0' }
-        if ($PaymentDeadline -and $endpoint.Name -eq 'orders') { $environment['Orders__PaymentDeadline'] = $PaymentDeadline.ToString('c') }
+        if ($PaymentDeadline -and $endpoint.Name -eq 'orders') {
+            if (Get-RecordedPid 'orders') { Write-Warning "Orders is already running: -PaymentDeadline applies after ./build.sh down." }
+            $environment['Orders__PaymentDeadline'] = $PaymentDeadline.ToString('c')
+        }
         # Started from its output folder: that is the content root its appsettings.json is read from.
         Start-Recorded $endpoint.Name 'dotnet' @($dll) -WorkingDirectory (Split-Path $dll) -Environment $environment
     }

@@ -119,7 +119,8 @@ public class AnOperatorPutsFailuresRightInPulse : PulseFixture
 
         await Page.GotoAsync("/monitoring");
         await Expect(Page.Locator("tr[data-queue='payments']")).ToBeVisibleAsync();
-        await Expect(Page.Locator("[data-test=throughput] tr[data-endpoint='payments'] svg polyline").First).ToBeVisibleAsync();
+        // A chart with samples (Payments' rates between two heartbeats), not the empty placeholder.
+        await Expect(Page.Locator("[data-test=throughput] tr[data-endpoint='payments'] svg.spark[aria-label^='last']").First).ToBeVisibleAsync();
         await Screenshot("pulse-monitoring");
     }
 }

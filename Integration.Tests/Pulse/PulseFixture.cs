@@ -40,7 +40,9 @@ public abstract class PulseFixture : SystemFixture
             BaseURL = RunningSystem.ServiceControlApi.ToString(),
             ViewportSize = new ViewportSize { Width = 1300, Height = 900 },
         });
+        // Deadlines for what the operator waits to see (a failure arriving, a live refresh), not delays.
         _context.SetDefaultTimeout(30_000);
+        Assertions.SetDefaultExpectTimeout(30_000);
         Page = await _context.NewPageAsync();
         // Every action asks for confirmation; the operator says yes.
         Page.Dialog += async (_, dialog) => await dialog.AcceptAsync();

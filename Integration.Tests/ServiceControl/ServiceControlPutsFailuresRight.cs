@@ -295,7 +295,41 @@ public class ServiceControlPutsFailuresRight : SystemFixture
         });
     }
 
-    [Test, Order(100)]
+    [Test]
+    public async Task A_failure_that_cannot_be_stored_stays_in_error_shows_as_an_ingestion_problem_and_is_stored_once_it_can()
+    {
+        if (Environment.UserName != "root" || !File.Exists("/usr/sbin/runuser")) Assert.Ignore("Locking ServiceControl out of PostgreSQL needs root (./build.sh test runs as root in CI).");
+        var messageId = Guid.NewGuid().ToString();
+
+        await Postgres.LockOutAsync("servicecontrol");
+        JsonElement problem;
+        long stillInError;
+        try
+        {
+            await FailedMessages.PublishAsync(messageId, "Tests.Unstorable", "Tests.Boom", "while the database is away", "tests", DateTimeOffset.UtcNow);
+            problem = await TestEnvironment.Eventually(() => _serviceControl.Http.GetFromJsonAsync<JsonElement>("/api/ingestion"),
+                i => i.GetProperty("problem").ValueKind == JsonValueKind.String && i.GetProperty("problem").GetString()!.Contains(messageId), "the ingestion problem to be reported");
+            stillInError = await RabbitMqManagement.MessagesInAsync("error");
+        }
+        finally
+        {
+            await Postgres.LetInAsync("servicecontrol");
+        }
+
+        var stored = await WaitForMessage(messageId, "the failure stored once the database is back");
+        var recovered = await TestEnvironment.Eventually(() => _serviceControl.Http.GetFromJsonAsync<JsonElement>("/api/ingestion"),
+            i => i.GetProperty("problem").ValueKind == JsonValueKind.Null, "the ingestion problem to clear");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(stillInError, Is.GreaterThanOrEqualTo(1), "not acknowledged while it could not be stored");
+            Assert.That(problem.GetProperty("failedStoreAttempts").GetInt64(), Is.GreaterThanOrEqualTo(1));
+            Assert.That(ServiceControlClient.FailureCountOf(stored), Is.EqualTo(1), "stored once, however often it was tried");
+            Assert.That(recovered.GetProperty("consuming").GetBoolean(), Is.True);
+        });
+    }
+
+    [Test]
     public async Task An_endpoint_that_stops_is_reported_down_within_the_grace_period_and_up_again_after_it_restarts()
     {
         string StateOf(IEnumerable<JsonElement> instances, string endpoint) =>

@@ -21,8 +21,8 @@ public class AnOrderFlowsThroughTheSystem : SystemFixture
     private static string UniqueEmail() => $"systest-{Guid.NewGuid():N}@example.com";
 
     [Test]
-    public void The_endpoints_are_three_separate_processes() =>
-        Assert.That(System.Processes.Select(p => p.Id).Distinct().Count(), Is.EqualTo(3));
+    public void The_three_endpoints_and_ServiceControl_are_four_separate_processes() =>
+        Assert.That(System.Processes.Select(p => p.Id).Distinct().Count(), Is.EqualTo(4));
 
     [Test]
     public async Task A_placed_order_is_confirmed_and_the_customer_gets_one_email()

@@ -54,7 +54,7 @@ public sealed class FailureBurst
     (
         await Sql.ScalarAsync<long>(RunningSystem.ServiceControlDatabase, "select count(*) from failed_messages where exception_type = @t", ("t", ExceptionType)),
         await Sql.ScalarAsync<long>(RunningSystem.ServiceControlDatabase, "select count(*) from failures where exception_type = @t", ("t", ExceptionType)),
-        await Sql.ScalarAsync<long>(RunningSystem.ServiceControlDatabase, "select coalesce(max(failure_count), 0) from failed_messages where exception_type = @t", ("t", ExceptionType))
+        await Sql.ScalarAsync<long>(RunningSystem.ServiceControlDatabase, "select coalesce(max(failure_count), 0)::bigint from failed_messages where exception_type = @t", ("t", ExceptionType))
     );
 }
 

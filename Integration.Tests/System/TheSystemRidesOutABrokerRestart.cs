@@ -36,7 +36,7 @@ public class TheSystemRidesOutABrokerRestart : SystemFixture
     }
 
     [Test, Order(1)]
-    public async Task Orders_in_flight_reach_their_end_exactly_once_and_failures_stay_in_error()
+    public async Task Orders_in_flight_reach_their_end_exactly_once_and_every_failure_is_stored_once()
     {
         var processes = System.Processes.Select(p => p.Id).ToList();
 

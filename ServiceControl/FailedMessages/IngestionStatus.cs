@@ -34,10 +34,13 @@ public sealed class IngestionStatus : IHealthCheck
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
+        // Not consuming at all: not ready. Consuming but unable to store: ready (the API and Pulse still
+        // answer), degraded, and a failing check on the dashboard.
         var current = Current;
-        return Task.FromResult(current.Problem is null && current.Consuming
-            ? HealthCheckResult.Healthy($"{current.Stored} failed messages stored since start")
-            : HealthCheckResult.Unhealthy(current.Problem ?? "not consuming the error queue yet"));
+        return Task.FromResult(
+            !current.Consuming ? HealthCheckResult.Unhealthy(current.Problem ?? "not consuming the error queue yet")
+            : current.Problem is not null ? HealthCheckResult.Degraded(current.Problem)
+            : HealthCheckResult.Healthy($"{current.Stored} failed messages stored since start"));
     }
 }
 
