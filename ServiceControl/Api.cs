@@ -74,6 +74,8 @@ public static class Api
             await db.RetryRedirects.Where(r => r.FromQueue == fromQueue).ExecuteDeleteAsync(ct) > 0 ? TypedResults.NoContent() : NotFound($"No redirect from {fromQueue}."));
 
         api.MapGet("/endpoints", (EndpointStatuses endpoints, CancellationToken ct) => endpoints.ListAsync(ct));
+        api.MapDelete("/endpoints/{endpoint}/{host}", async Task<Results<NoContent, ProblemHttpResult>> (string endpoint, string host, EndpointStatuses endpoints, CancellationToken ct) =>
+            await endpoints.ForgetAsync(endpoint, host, ct) is { Succeeded: false } failed ? Problem(failed) : TypedResults.NoContent());
         api.MapGet("/ingestion", (IngestionStatus status) => status.Current);
         api.MapGet("/monitoring", (QueueLengths queues, EndpointThroughput throughput) => new
         {

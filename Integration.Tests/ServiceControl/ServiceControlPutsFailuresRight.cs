@@ -344,6 +344,10 @@ public class ServiceControlPutsFailuresRight : SystemFixture
         await TestEnvironment.Eventually(Endpoints, e => StateOf(e, "payments") == "down", "Payments reported down", RunningSystem.Timings.HeartbeatGracePeriod * 3);
         var reportedAfter = DateTime.UtcNow - stoppedAt;
         var othersWhileDown = await Endpoints();
+        var host = othersWhileDown.First(i => i.GetProperty("endpoint").GetString() == "payments").GetProperty("host").GetString()!;
+        var forgetUp = await _serviceControl.Http.DeleteAsync($"/api/endpoints/orders/{Uri.EscapeDataString(host)}");
+        var forgetDown = await _serviceControl.Http.DeleteAsync($"/api/endpoints/payments/{Uri.EscapeDataString(host)}");
+        var afterForgetting = await Endpoints();
 
         await System.StartAgainAsync("payments");
         await TestEnvironment.Eventually(Endpoints, e => StateOf(e, "payments") == "up", "Payments reported up again", TimeSpan.FromSeconds(30));
@@ -353,6 +357,9 @@ public class ServiceControlPutsFailuresRight : SystemFixture
             Assert.That(checks, Is.SupersetOf(new[] { "database", "broker", "smtp" }), "Notifications reports its own checks, SMTP included");
             TestContext.Progress.WriteLine($"Payments was reported down {reportedAfter.TotalSeconds:0.0} s after it stopped (grace period {RunningSystem.Timings.HeartbeatGracePeriod.TotalSeconds} s)");
             Assert.That(StateOf(othersWhileDown, "orders"), Is.EqualTo("up"), "only the stopped endpoint is down");
+            Assert.That(forgetUp.StatusCode, Is.EqualTo(HttpStatusCode.Conflict), "an instance that is up cannot be forgotten");
+            Assert.That(forgetDown.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
+            Assert.That(StateOf(afterForgetting, "payments"), Is.EqualTo("unknown"), "forgotten until its next heartbeat");
         });
     }
 }

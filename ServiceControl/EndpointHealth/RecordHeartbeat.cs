@@ -32,4 +32,18 @@ public sealed class EndpointStatuses(ServiceControlDb db, ServiceControlOptions 
         var instances = await db.EndpointInstances.AsNoTracking().OrderBy(i => i.Endpoint).ThenBy(i => i.Host).ToListAsync(cancellation);
         return instances.Select(i => EndpointInstanceStatus.Of(i, now, options.HeartbeatGracePeriod)).ToList();
     }
+
+    /// <summary>
+    /// Forgets an instance that is down for good (a host that was replaced, a pod that was rescheduled). An
+    /// instance that is up cannot be forgotten: its next heartbeat would bring it back anyway.
+    /// </summary>
+    public async Task<ActionOutcome> ForgetAsync(string endpoint, string host, CancellationToken cancellation)
+    {
+        var instance = await db.EndpointInstances.FindAsync([endpoint, host], cancellation);
+        if (instance is null) return ActionOutcome.NotFound($"No instance of {endpoint} on {host}.");
+        if (instance.IsUp(clock.GetUtcNow(), options.HeartbeatGracePeriod)) return ActionOutcome.Conflict($"{endpoint} on {host} is up; only an instance that is down can be forgotten.");
+        db.EndpointInstances.Remove(instance);
+        await db.SaveChangesAsync(cancellation);
+        return ActionOutcome.Done(1, $"Forgot {endpoint} on {host}.");
+    }
 }

@@ -28,11 +28,22 @@ public sealed class RetryFailedMessages(ServiceControlDb db, RetrySender sender,
     {
         var group = await FailureGroups.FindAsync(db, groupId, FailedMessageStatus.Unresolved, cancellation);
         if (group is null) return ActionOutcome.NotFound($"No group {groupId} of unresolved messages.");
-        return await RetryChunksAsync(await group.Value.Members.Where(m => m.Queue != null).Select(m => m.Id).ToListAsync(cancellation), cancellation);
+        return await RetryRetryableAsync(group.Value.Members, cancellation);
     }
 
-    public async Task<ActionOutcome> RetryAllAsync(CancellationToken cancellation) =>
-        await RetryChunksAsync(await db.FailedMessages.Where(m => m.Status == FailedMessageStatus.Unresolved && m.Queue != null).Select(m => m.Id).ToListAsync(cancellation), cancellation);
+    public Task<ActionOutcome> RetryAllAsync(CancellationToken cancellation) =>
+        RetryRetryableAsync(db.FailedMessages.Where(m => m.Status == FailedMessageStatus.Unresolved), cancellation);
+
+    /// <summary>A message that does not say which queue it failed in stays in the list; the outcome says how many.</summary>
+    private async Task<ActionOutcome> RetryRetryableAsync(IQueryable<FailedMessage> messages, CancellationToken cancellation)
+    {
+        var candidates = await messages.Select(m => new { m.Id, m.Queue }).ToListAsync(cancellation);
+        var outcome = await RetryChunksAsync(candidates.Where(m => m.Queue != null).Select(m => m.Id).ToList(), cancellation);
+        var withoutQueue = candidates.Count(m => m.Queue == null);
+        return withoutQueue == 0 || !outcome.Succeeded
+            ? outcome
+            : outcome with { Detail = $"{outcome.Detail} {withoutQueue} without a known queue stayed in the list." };
+    }
 
     /// <summary>
     /// Per chunk: mark as issued, send (each send confirmed by the broker), then commit. If a send fails the

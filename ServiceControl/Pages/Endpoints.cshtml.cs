@@ -1,4 +1,5 @@
 using Conveyor.ServiceControl.EndpointHealth;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Conveyor.ServiceControl.Pages;
 
@@ -8,4 +9,7 @@ public sealed class EndpointsModel(EndpointStatuses endpoints, ServiceControlOpt
     public TimeSpan GracePeriod => options.HeartbeatGracePeriod;
 
     public async Task OnGetAsync(CancellationToken cancellation) => Instances = await endpoints.ListAsync(cancellation);
+
+    public async Task<IActionResult> OnPostForgetAsync(string endpoint, string host, CancellationToken cancellation) =>
+        AfterAction(await endpoints.ForgetAsync(endpoint, host, cancellation));
 }

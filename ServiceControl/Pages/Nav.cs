@@ -5,10 +5,15 @@ namespace Conveyor.ServiceControl.Pages;
 /// <summary>Small helpers the Pulse pages share.</summary>
 public static class Nav
 {
-    public static string Active(ViewContext context, params string[] pages) =>
-        context.RouteData.Values["page"] is string page && pages.Any(p => page.StartsWith(p, StringComparison.Ordinal)) && !(page == "/Failed/Index" && context.HttpContext.Request.Query["status"] == "archived")
-            ? "active"
-            : "";
+    public static string Active(ViewContext context, params string[] pages)
+    {
+        var page = context.RouteData.Values["page"] as string ?? "";
+        var archived = string.Equals(context.HttpContext.Request.Query["status"], "archived", StringComparison.OrdinalIgnoreCase);
+        // The archive is the failed-message pages filtered to archived messages: it has its own tab.
+        var isArchive = archived && page.StartsWith("/Failed/", StringComparison.Ordinal);
+        var matches = pages.Contains("/Archived") ? isArchive : !isArchive && pages.Any(p => page.StartsWith(p, StringComparison.Ordinal));
+        return matches ? "active" : "";
+    }
 
     public static string Ago(DateTimeOffset at, DateTimeOffset now)
     {

@@ -1,4 +1,4 @@
-namespace Conveyor.ServiceControl.FailedMessages;
+namespace Conveyor.ServiceControl;
 
 /// <summary>What an operator's action did; the API turns it into a status code, Pulse into a notice.</summary>
 public sealed record ActionOutcome(ActionOutcome.Kind Result, int Count, string Detail)
