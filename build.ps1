@@ -292,7 +292,8 @@ function Invoke-Up {
     Write-Step 'Starting the endpoints'
     foreach ($endpoint in $Endpoints) {
         $dll = Get-EndpointDll $endpoint
-        $environment = @{ DOTNET_ThreadPool_UnfairSemaphoreSpinLimit = '0' }
+        # Development: plain HTTP on loopback. Deployed (Production) hosts redirect to HTTPS and send HSTS.
+        $environment = @{ DOTNET_ThreadPool_UnfairSemaphoreSpinLimit = '0'; ASPNETCORE_ENVIRONMENT = 'Development' }
         if ($PaymentDeadline -and $endpoint.Name -eq 'orders') {
             if (Get-RecordedPid 'orders') { Write-Warning "Orders is already running: -PaymentDeadline applies after ./build.sh down." }
             $environment['Orders__PaymentDeadline'] = $PaymentDeadline.ToString('c')
@@ -395,7 +396,8 @@ function Invoke-Demo {
                 [void]$pending.Remove($scenario)
             }
         }
-        Start-Sleep -Milliseconds 500
+        # Once a second: well inside the API's per-client rate limit.
+        Start-Sleep -Seconds 1
     }
 
     Write-Step 'Final states, timelines and e-mails'

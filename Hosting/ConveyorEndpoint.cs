@@ -45,6 +45,7 @@ public static class ConveyorEndpoint
         builder.Services.AddSingleton(TimeProvider.System);
 
         builder.AddJsonLogging(name);
+        builder.AddConveyorEdge();
         builder.Services.AddSingleton(new EndpointIdentity(name));
         builder.Services.AddSingleton(HeartbeatOptions.From(builder.Configuration));
         builder.Services.AddSingleton<MessageCounterListener>();

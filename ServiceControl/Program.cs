@@ -35,8 +35,7 @@ builder.Services.AddRazorPages();
 
 var app = builder.Build();
 
-app.UseExceptionHandler();
-app.UseStatusCodePages();
+app.UseConveyorEdge();
 app.UseStaticFiles();
 app.MapConveyorHealth();
 app.MapServiceControlApi();

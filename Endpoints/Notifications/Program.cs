@@ -14,6 +14,7 @@ builder.AddSmtpMailer();
 
 var app = builder.Build();
 
+app.UseConveyorEdge();
 app.MapConveyorHealth();
 
 app.Run();

@@ -24,6 +24,7 @@ public static class PlaceOrder
     public const int MaxLines = 100;
     public const int MaxQuantity = 10_000;
     public const int MaxSkuLength = 64;
+    public const int MaxPaymentTokenLength = 100;
     public const string IdempotencyKeyHeader = "Idempotency-Key";
 
     public sealed record Request(
@@ -37,6 +38,9 @@ public static class PlaceOrder
 
     public sealed record Accepted(Guid Id, string Status);
 
+    /// <summary>The message JSON settings, but a number must be a JSON number: "1" is not a quantity.</summary>
+    private static readonly JsonSerializerOptions StrictJson = new(MessageJson.Options) { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict };
+
     /// <summary>Every problem with the request, by field (JSON path), so a client can fix them all at once.</summary>
     public static Dictionary<string, string[]> Validate(Request request, string? idempotencyKey = null)
     {
@@ -49,14 +53,17 @@ public static class PlaceOrder
 
         if (string.IsNullOrWhiteSpace(request.CustomerId)) Fail("customerId", "The customer id is required.");
         else if (request.CustomerId.Length > MaxCustomerIdLength) Fail("customerId", $"The customer id must be at most {MaxCustomerIdLength} characters.");
+        else if (!IsIdentifier(request.CustomerId, "@.:_-")) Fail("customerId", "The customer id may contain only letters, digits and @ . : _ -.");
 
         if (string.IsNullOrWhiteSpace(request.CustomerEmail)) Fail("customerEmail", "The customer e-mail address is required.");
-        else if (!IsEmailAddress(request.CustomerEmail)) Fail("customerEmail", $"'{request.CustomerEmail}' is not a valid e-mail address.");
+        else if (request.CustomerEmail.Length > MaxEmailLength) Fail("customerEmail", $"The e-mail address must be at most {MaxEmailLength} characters.");
+        else if (!IsEmailAddress(request.CustomerEmail)) Fail("customerEmail", "The customer e-mail address is not valid.");
 
         if (string.IsNullOrWhiteSpace(request.Currency)) Fail("currency", "The currency is required.");
         else if (!Iso4217.IsCurrencyCode(request.Currency)) Fail("currency", $"'{request.Currency}' is not an ISO 4217 currency code.");
 
         if (string.IsNullOrWhiteSpace(request.PaymentToken)) Fail("paymentToken", "The payment token is required.");
+        else if (request.PaymentToken.Length > MaxPaymentTokenLength || !IsIdentifier(request.PaymentToken, "_-")) Fail("paymentToken", "The payment token is not a token.");
 
         if (request.Lines is null || request.Lines.Count == 0) Fail("lines", "An order needs at least one line.");
         else if (request.Lines.Count > MaxLines) Fail("lines", $"An order can have at most {MaxLines} lines.");
@@ -74,6 +81,7 @@ public static class PlaceOrder
 
                 if (string.IsNullOrWhiteSpace(line.Sku)) Fail($"{path}.sku", "The SKU is required.");
                 else if (line.Sku.Length > MaxSkuLength) Fail($"{path}.sku", $"The SKU must be at most {MaxSkuLength} characters.");
+                else if (!IsIdentifier(line.Sku, "._-")) Fail($"{path}.sku", "The SKU may contain only letters, digits and . _ -.");
 
                 if (line.Quantity is null) Fail($"{path}.quantity", "The quantity is required.");
                 else if (line.Quantity <= 0) Fail($"{path}.quantity", "The quantity must be greater than zero.");
@@ -93,8 +101,15 @@ public static class PlaceOrder
         return errors.ToDictionary(e => e.Key, e => e.Value.ToArray());
     }
 
+    /// <summary>
+    /// ASCII letters and digits plus a few separators: an identifier that is never markup, SQL or a look-alike
+    /// (no control, format or confusable characters).
+    /// </summary>
+    private static bool IsIdentifier(string value, string separators) =>
+        char.IsAsciiLetterOrDigit(value[0]) && value.All(c => char.IsAsciiLetterOrDigit(c) || separators.Contains(c));
+
     private static bool IsEmailAddress(string value) =>
-        value.Length <= MaxEmailLength
+        value.All(c => c is > ' ' and < (char)127 && c is not ('<' or '>' or '"' or '\\' or '(' or ')' or ',' or ';'))
         && MailAddress.TryCreate(value, out var address)
         && address.Address == value
         && address.Host.Contains('.');
@@ -134,7 +149,7 @@ public static class PlaceOrder
         Request? request;
         try
         {
-            request = await http.ReadFromJsonAsync<Request>(MessageJson.Options, ct);
+            request = await http.ReadFromJsonAsync<Request>(StrictJson, ct);
         }
         catch (JsonException ex)
         {

@@ -21,8 +21,7 @@ builder.Services.AddOptions<OrdersOptions>()
 
 var app = builder.Build();
 
-app.UseExceptionHandler();
-app.UseStatusCodePages();
+app.UseConveyorEdge();
 app.MapConveyorHealth();
 app.MapPlaceOrder();
 app.MapGetOrder();

@@ -17,6 +17,7 @@ builder.Services.AddSingleton<IPaymentProvider>(sp => sp.GetRequiredService<Paym
 
 var app = builder.Build();
 
+app.UseConveyorEdge();
 app.MapConveyorHealth();
 app.MapProviderOutage();
 

@@ -63,6 +63,10 @@ public sealed class RunningSystem : IAsyncDisposable
 
     private static readonly Dictionary<string, string> Settings = new()
     {
+        // Plain HTTP on loopback: no HTTPS redirection (production hosts redirect and send HSTS).
+        ["ASPNETCORE_ENVIRONMENT"] = "Development",
+        // The tests poll the APIs hard; the edge's rate limit is tested in a fixture of its own.
+        ["Conveyor__Edge__RequestsPerWindow"] = "100000",
         ["Orders__PaymentDeadline"] = Timings.PaymentDeadline.ToString("c"),
         ["Orders__PaymentStatusTimeout"] = Timings.PaymentStatusTimeout.ToString("c"),
         ["PaymentProvider__SlowResponse"] = Timings.SlowProviderResponse.ToString("c"),

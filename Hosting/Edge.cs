@@ -1,0 +1,124 @@
+using System.Globalization;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Conveyor.Hosting;
+
+/// <summary>What every HTTP entry point enforces before a request reaches its endpoint (<c>Conveyor:Edge</c>).</summary>
+public sealed class EdgeOptions
+{
+    public const string Section = "Conveyor:Edge";
+
+    /// <summary>Larger request bodies are refused with 413 before they are read.</summary>
+    public long MaxRequestBodyBytes { get; set; } = 64 * 1024;
+
+    /// <summary>Requests one client (its user, or its address when anonymous) may make per <see cref="RateWindow"/>.</summary>
+    public int RequestsPerWindow { get; set; } = 600;
+
+    public TimeSpan RateWindow { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Origins a browser may call the API from. None by default: cross-origin calls are refused.</summary>
+    public string[] AllowedOrigins { get; set; } = [];
+
+    public static EdgeOptions From(IConfiguration configuration)
+    {
+        var options = configuration.GetSection(Section).Get<EdgeOptions>() ?? new EdgeOptions();
+        if (options.MaxRequestBodyBytes <= 0) throw new InvalidOperationException($"{Section}:MaxRequestBodyBytes must be positive.");
+        if (options.RequestsPerWindow <= 0 || options.RateWindow <= TimeSpan.Zero) throw new InvalidOperationException($"{Section}:RequestsPerWindow and RateWindow must be positive.");
+        return options;
+    }
+}
+
+/// <summary>
+/// The hardened edge every Conveyor host shares: body size limit, per-client rate limiting (429 with
+/// Retry-After), security headers, HTTPS redirection and HSTS outside development, problem details for
+/// every error with no exception details, CORS closed unless origins are configured.
+/// </summary>
+public static class Edge
+{
+    internal static void AddConveyorEdge(this WebApplicationBuilder builder)
+    {
+        var options = EdgeOptions.From(builder.Configuration);
+        builder.Services.AddSingleton(options);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes);
+
+        builder.Services.AddRateLimiter(limiter =>
+        {
+            limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
+                // Probes are never limited: an orchestrator must always be able to ask.
+                context.Request.Path.StartsWithSegments("/health")
+                    ? RateLimitPartition.GetNoLimiter("health")
+                    : RateLimitPartition.GetFixedWindowLimiter(ClientOf(context), _ => new FixedWindowRateLimiterOptions
+                    {
+                        PermitLimit = options.RequestsPerWindow,
+                        Window = options.RateWindow,
+                        QueueLimit = 0,
+                    }));
+            limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            limiter.OnRejected = async (rejected, cancellation) =>
+            {
+                var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : options.RateWindow;
+                rejected.HttpContext.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+                await Results.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests",
+                    detail: $"At most {options.RequestsPerWindow} requests per {options.RateWindow.TotalSeconds:0} s per client; try again after the Retry-After delay.")
+                    .ExecuteAsync(rejected.HttpContext);
+            };
+        });
+
+        builder.Services.AddCors(cors => cors.AddDefaultPolicy(policy =>
+        {
+            if (options.AllowedOrigins.Length > 0) policy.WithOrigins(options.AllowedOrigins).AllowAnyHeader().AllowAnyMethod();
+        }));
+
+        builder.Services.Configure<ForwardedHeadersOptions>(forwarded =>
+        {
+            // Behind an ingress that terminates TLS: honour its X-Forwarded-Proto/For so HTTPS redirection and
+            // per-client limits see the real scheme and client.
+            forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+        });
+    }
+
+    /// <summary>The request pipeline's outer layers; call first, before any endpoint is mapped.</summary>
+    public static WebApplication UseConveyorEdge(this WebApplication app)
+    {
+        app.UseForwardedHeaders();
+        // Unhandled exceptions become a 500 problem without the exception's details; status codes without a
+        // body (404 from routing, 405, 413) get a problem body too.
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            // A request Kestrel refuses while it is read (too large, malformed) is the client's error, not a 500.
+            StatusCodeSelector = exception => exception is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+        });
+        app.UseStatusCodePages();
+        if (!app.Environment.IsDevelopment())
+        {
+            app.UseHsts();
+            app.UseHttpsRedirection();
+        }
+
+        app.Use((context, next) =>
+        {
+            var headers = context.Response.Headers;
+            headers.XContentTypeOptions = "nosniff";
+            headers.XFrameOptions = "DENY";
+            headers["Referrer-Policy"] = "no-referrer";
+            headers.ContentSecurityPolicy = "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
+            return next(context);
+        });
+        app.UseCors();
+        app.UseRateLimiter();
+        return app;
+    }
+
+    private static string ClientOf(HttpContext context) =>
+        context.User.Identity?.IsAuthenticated == true && context.User.FindFirst("sub") is { } subject
+            ? $"user:{subject.Value}"
+            : $"address:{context.Connection.RemoteIpAddress}";
+}

@@ -1,0 +1,185 @@
+using System.Net;
+using System.Text;
+using Integration.Tests.Infrastructure;
+using Integration.Tests.System;
+
+namespace Integration.Tests.Edge;
+
+/// <summary>
+/// The HTTP edge of the real Orders process: hostile or malformed requests get a 4xx problem and write
+/// nothing, bodies over the limit are refused, every response carries the security headers, and a client
+/// over its rate is told when to come back.
+/// </summary>
+public class TheEdgeRefusesWhatItShould : SystemFixture
+{
+    private const int RequestsPerWindow = 150;
+
+    protected override IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>
+    {
+        ["Conveyor__Edge__RequestsPerWindow"] = RequestsPerWindow.ToString(),
+        ["Conveyor__Edge__RateWindow"] = "00:01:00",
+        ["Conveyor__Edge__MaxRequestBodyBytes"] = "16384",
+    };
+
+    private const string Valid = """
+        {"customerId": "customer-edge", "customerEmail": "edge@example.com", "currency": "EUR", "paymentToken": "tok_ok",
+         "lines": [{"sku": "BOOK-DDD", "quantity": 1, "unitPrice": 42.50}]}
+        """;
+
+    private static string With(string field, string json) => Valid.Replace(Field(field), json);
+
+    private static string Field(string field) => field switch
+    {
+        "customerId" => "\"customerId\": \"customer-edge\"",
+        "customerEmail" => "\"customerEmail\": \"edge@example.com\"",
+        "currency" => "\"currency\": \"EUR\"",
+        "paymentToken" => "\"paymentToken\": \"tok_ok\"",
+        "lines" => "\"lines\": [{\"sku\": \"BOOK-DDD\", \"quantity\": 1, \"unitPrice\": 42.50}]",
+        "sku" => "\"sku\": \"BOOK-DDD\"",
+        "quantity" => "\"quantity\": 1",
+        "unitPrice" => "\"unitPrice\": 42.50",
+        _ => throw new ArgumentOutOfRangeException(nameof(field)),
+    };
+
+    /// <summary>Bodies for POST /orders that must all be refused.</summary>
+    private static IEnumerable<(string What, string Body)> HostileOrders()
+    {
+        yield return ("empty body", "");
+        yield return ("truncated JSON", "{\"customerId\": ");
+        yield return ("array", "[]");
+        yield return ("null", "null");
+        yield return ("string", "\"order\"");
+        yield return ("number", "42");
+        yield return ("trailing garbage", Valid + "}}");
+        yield return ("comments", "/* hi */" + Valid);
+        yield return ("single quotes", Valid.Replace('"', '\''));
+        yield return ("NaN price", With("unitPrice", "\"unitPrice\": NaN"));
+        yield return ("empty object", "{}");
+        yield return ("customer id a number", With("customerId", "\"customerId\": 42"));
+        yield return ("customer id an object", With("customerId", "\"customerId\": {\"$ne\": null}"));
+        yield return ("customer id empty", With("customerId", "\"customerId\": \"\""));
+        yield return ("customer id too long", With("customerId", $"\"customerId\": \"{new string('c', 101)}\""));
+        yield return ("customer id SQL", With("customerId", "\"customerId\": \"x'; DROP TABLE orders; --\""));
+        yield return ("customer id script", With("customerId", "\"customerId\": \"<script>alert(1)</script>\""));
+        yield return ("customer id NUL", With("customerId", "\"customerId\": \"abc\\u0000def\""));
+        yield return ("customer id right-to-left override", With("customerId", "\"customerId\": \"abc\\u202Edef\""));
+        yield return ("customer id zero-width space", With("customerId", "\"customerId\": \"ab\\u200Bc\""));
+        yield return ("customer id lone surrogate", With("customerId", "\"customerId\": \"ab\\uD800c\""));
+        yield return ("e-mail missing", With("customerEmail", "\"customerEmail\": null"));
+        yield return ("e-mail not an address", With("customerEmail", "\"customerEmail\": \"not-an-email\""));
+        yield return ("e-mail script", With("customerEmail", "\"customerEmail\": \"<script>@example.com\""));
+        yield return ("e-mail header injection", With("customerEmail", "\"customerEmail\": \"a@example.com\\r\\nBcc: all@example.com\""));
+        yield return ("e-mail homoglyph domain", With("customerEmail", "\"customerEmail\": \"a@ex\\u0430mple.com\""));
+        yield return ("e-mail too long", With("customerEmail", $"\"customerEmail\": \"{new string('a', 250)}@example.com\""));
+        yield return ("currency unknown", With("currency", "\"currency\": \"ZZZ\""));
+        yield return ("currency a number", With("currency", "\"currency\": 978"));
+        yield return ("currency too long", With("currency", "\"currency\": \"EURO\""));
+        yield return ("currency SQL", With("currency", "\"currency\": \"' OR 1=1 --\""));
+        yield return ("payment token missing", With("paymentToken", "\"paymentToken\": \"\""));
+        yield return ("payment token script", With("paymentToken", "\"paymentToken\": \"tok_<img src=x onerror=alert(1)>\""));
+        yield return ("lines missing", With("lines", "\"lines\": null"));
+        yield return ("lines empty", With("lines", "\"lines\": []"));
+        yield return ("lines an object", With("lines", "\"lines\": {\"sku\": \"A\"}"));
+        yield return ("lines a string", With("lines", "\"lines\": \"BOOK-DDD x1\""));
+        yield return ("a null line", With("lines", "\"lines\": [null]"));
+        yield return ("too many lines", With("lines", "\"lines\": [" + string.Join(",", Enumerable.Repeat("{\"sku\": \"A\", \"quantity\": 1, \"unitPrice\": 1}", 101)) + "]"));
+        yield return ("sku empty", With("sku", "\"sku\": \"\""));
+        yield return ("sku SQL", With("sku", "\"sku\": \"A'); DELETE FROM orders; --\""));
+        yield return ("sku path traversal", With("sku", "\"sku\": \"../../etc/passwd\""));
+        yield return ("sku too long", With("sku", $"\"sku\": \"{new string('S', 65)}\""));
+        yield return ("quantity zero", With("quantity", "\"quantity\": 0"));
+        yield return ("quantity negative", With("quantity", "\"quantity\": -1"));
+        yield return ("quantity fractional", With("quantity", "\"quantity\": 1.5"));
+        yield return ("quantity a string", With("quantity", "\"quantity\": \"1\""));
+        yield return ("quantity over int", With("quantity", "\"quantity\": 99999999999999999999"));
+        yield return ("quantity over the maximum", With("quantity", "\"quantity\": 10001"));
+        yield return ("price negative", With("unitPrice", "\"unitPrice\": -0.01"));
+        yield return ("price over decimal", With("unitPrice", "\"unitPrice\": 1e400"));
+        yield return ("price too precise", With("unitPrice", "\"unitPrice\": 0.00001"));
+        yield return ("price a string", With("unitPrice", "\"unitPrice\": \"cheap\""));
+        yield return ("price boolean", With("unitPrice", "\"unitPrice\": true"));
+        yield return ("deeply nested", new string('[', 5000) + new string(']', 5000));
+    }
+
+    [Test, Order(1)]
+    public async Task Every_hostile_or_malformed_request_is_a_4xx_problem_and_writes_no_order()
+    {
+        var ordersBefore = await Sql.ScalarAsync<long>(RunningSystem.OrdersDatabase, "select count(*) from orders");
+        var results = new List<(string What, HttpStatusCode Status, string? MediaType)>();
+
+        foreach (var (what, body) in HostileOrders())
+        {
+            var response = await Api.PostAsync("/orders", new StringContent(body, Encoding.UTF8, "application/json"));
+            results.Add((what, response.StatusCode, response.Content.Headers.ContentType?.MediaType));
+        }
+
+        async Task Send(string what, HttpRequestMessage request)
+        {
+            var response = await Api.SendAsync(request);
+            results.Add((what, response.StatusCode, response.Content.Headers.ContentType?.MediaType));
+        }
+
+        await Send("no content type", new HttpRequestMessage(HttpMethod.Post, "/orders") { Content = new ByteArrayContent(Encoding.UTF8.GetBytes(Valid)) });
+        await Send("form instead of JSON", new HttpRequestMessage(HttpMethod.Post, "/orders") { Content = new FormUrlEncodedContent([new("customerId", "x")]) });
+        await Send("XML", new HttpRequestMessage(HttpMethod.Post, "/orders") { Content = new StringContent("<order/>", Encoding.UTF8, "application/xml") });
+        await Send("body over the limit", new HttpRequestMessage(HttpMethod.Post, "/orders") { Content = new StringContent(With("customerId", $"\"customerId\": \"{new string('c', 20_000)}\""), Encoding.UTF8, "application/json") });
+        await Send("empty idempotency key", new HttpRequestMessage(HttpMethod.Post, "/orders") { Content = new StringContent(Valid, Encoding.UTF8, "application/json"), Headers = { { "Idempotency-Key", "" } } });
+        await Send("huge idempotency key", new HttpRequestMessage(HttpMethod.Post, "/orders") { Content = new StringContent(Valid, Encoding.UTF8, "application/json"), Headers = { { "Idempotency-Key", new string('k', 201) } } });
+        await Send("order id not a GUID", new HttpRequestMessage(HttpMethod.Get, "/orders/1%20OR%201=1"));
+        await Send("order id script", new HttpRequestMessage(HttpMethod.Get, "/orders/%3Cscript%3E"));
+        await Send("cancel an unknown order", new HttpRequestMessage(HttpMethod.Post, $"/orders/{Guid.NewGuid()}/cancel"));
+        await Send("wrong method", new HttpRequestMessage(HttpMethod.Delete, "/orders"));
+        await Send("unknown path", new HttpRequestMessage(HttpMethod.Get, "/orders/../../etc/passwd"));
+
+        var ordersAfter = await Sql.ScalarAsync<long>(RunningSystem.OrdersDatabase, "select count(*) from orders");
+        Assert.Multiple(() =>
+        {
+            Assert.That(results, Has.Count.GreaterThanOrEqualTo(50));
+            foreach (var (what, status, mediaType) in results)
+            {
+                Assert.That((int)status, Is.InRange(400, 499), what);
+                Assert.That(mediaType, Is.EqualTo("application/problem+json"), what);
+            }
+
+            Assert.That(ordersAfter, Is.EqualTo(ordersBefore), "no order row was written");
+        });
+        TestContext.Progress.WriteLine($"{results.Count} hostile requests: " + string.Join(", ", results.GroupBy(r => (int)r.Status).Select(g => $"{g.Count()}×{g.Key}")));
+    }
+
+    [Test, Order(2)]
+    public async Task Every_response_carries_the_security_headers_and_no_cross_origin_permission()
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, $"/orders/{Guid.NewGuid()}") { Headers = { { "Origin", "https://evil.example" } } };
+        var response = await Api.SendAsync(request);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(response.Headers.GetValues("X-Content-Type-Options"), Is.EqualTo(new[] { "nosniff" }));
+            Assert.That(response.Headers.GetValues("X-Frame-Options"), Is.EqualTo(new[] { "DENY" }));
+            Assert.That(response.Headers.GetValues("Referrer-Policy"), Is.EqualTo(new[] { "no-referrer" }));
+            Assert.That(response.Headers.GetValues("Content-Security-Policy").Single(), Does.Contain("frame-ancestors 'none'"));
+            Assert.That(response.Headers.Contains("Access-Control-Allow-Origin"), Is.False, "CORS is closed");
+        });
+    }
+
+    [Test, Order(3)]
+    public async Task A_client_over_its_rate_gets_429_with_Retry_After_and_health_stays_answerable()
+    {
+        HttpResponseMessage? limited = null;
+        for (var i = 0; i <= RequestsPerWindow && limited is null; i++)
+        {
+            var response = await Api.GetAsync($"/orders/{Guid.NewGuid()}");
+            if (response.StatusCode == HttpStatusCode.TooManyRequests) limited = response;
+        }
+
+        var health = await Api.GetAsync("/health/live");
+
+        Assert.That(limited, Is.Not.Null, $"no 429 within {RequestsPerWindow + 1} requests");
+        Assert.Multiple(() =>
+        {
+            Assert.That(limited!.Headers.RetryAfter?.Delta, Is.GreaterThan(TimeSpan.Zero));
+            Assert.That(limited.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
+            Assert.That(health.StatusCode, Is.EqualTo(HttpStatusCode.OK), "probes are never limited");
+        });
+    }
+}
