@@ -160,15 +160,45 @@ function Start-RabbitMq {
     Invoke-Native 'rabbitmq-plugins' @('-q', 'enable', 'rabbitmq_management', 'rabbitmq_prometheus') -Quiet | Out-Null
 }
 
+# Each endpoint has its own broker user, allowed only what its own messaging needs: configure (declare) its
+# queue, the exchanges it publishes and subscribes to, `error` and its reply queue; write (publish, bind) to
+# those and the default exchange; read (consume, bind from) only its own queue, reply queue and the exchanges
+# it subscribes to. Payments cannot consume from `orders`. The `conveyor` user (full rights) is the
+# operator's and the tests'.
+$BrokerUsers = @(
+    @{ Name = 'orders';         Publishes = @('OrderPlaced', 'OrderConfirmed', 'OrderCancelled'); SubscribesTo = @('PaymentAuthorized', 'PaymentDeclined', 'PaymentRefunded') }
+    @{ Name = 'payments';       Publishes = @('PaymentAuthorized', 'PaymentDeclined', 'PaymentRefunded'); SubscribesTo = @('OrderPlaced', 'OrderCancelled') }
+    @{ Name = 'notifications';  Publishes = @(); SubscribesTo = @('OrderPlaced', 'OrderConfirmed', 'OrderCancelled', 'PaymentRefunded') }
+    # ServiceControl consumes `error` as well as its own queue, and reads queue lengths (monitoring tag).
+    @{ Name = 'servicecontrol'; Publishes = @(); SubscribesTo = @(); Reads = @('error'); Tag = 'monitoring' }
+)
+
+function Get-BrokerPermissions($User) {
+    $own = @($User.Name, 'error', 'wolverine\.response\..+')
+    $reads = @($User.Name, 'wolverine\.response\..+') + $User.SubscribesTo + @($(if ($User['Reads']) { $User.Reads })) + @('error')
+    $pattern = { param($names) '^(' + (($names | Where-Object { $_ } | Sort-Object -Unique) -join '|') + ')$' }
+    return @(
+        (& $pattern ($own + $User.Publishes + $User.SubscribesTo)),
+        (& $pattern ($own + $User.Publishes + @('amq\.default'))),
+        (& $pattern $reads)
+    )
+}
+
 function Initialize-RabbitMq {
     $users = & rabbitmqctl -q list_users 2>$null
-    if (-not ($users | Where-Object { ($_ -split '\s+')[0] -eq $RabbitUser })) {
-        Invoke-Native 'rabbitmqctl' @('-q', 'add_user', $RabbitUser, $DevPassword) -Quiet | Out-Null
+    foreach ($user in @(@{ Name = $RabbitUser; Tag = 'management' }) + $BrokerUsers) {
+        if (-not ($users | Where-Object { ($_ -split '\s+')[0] -eq $user.Name })) {
+            Invoke-Native 'rabbitmqctl' @('-q', 'add_user', $user.Name, $DevPassword) -Quiet | Out-Null
+        }
+        $tag = if ($user['Tag']) { $user.Tag } else { '' }
+        Invoke-Native 'rabbitmqctl' (@('-q', 'set_user_tags', $user.Name) + @($(if ($tag) { $tag }))) -Quiet | Out-Null
     }
-    Invoke-Native 'rabbitmqctl' @('-q', 'set_user_tags', $RabbitUser, 'management') -Quiet | Out-Null
     foreach ($vhost in @($RabbitVhost, $TestRabbitVhost)) {
         Invoke-Native 'rabbitmqctl' @('-q', 'add_vhost', $vhost) -Quiet -AllowFailure | Out-Null
         Invoke-Native 'rabbitmqctl' @('-q', 'set_permissions', '-p', $vhost, $RabbitUser, '.*', '.*', '.*') -Quiet | Out-Null
+        foreach ($user in $BrokerUsers) {
+            Invoke-Native 'rabbitmqctl' (@('-q', 'set_permissions', '-p', $vhost, $user.Name) + (Get-BrokerPermissions $user)) -Quiet | Out-Null
+        }
     }
 }
 

@@ -140,6 +140,9 @@ public static class ConveyorEndpoint
         builder.Services.AddSingleton<CompileHandlersOnStartup>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CompileHandlersOnStartup>());
 
+        // One instance for the process: AddCheck<T> would otherwise build a new check (and a new broker
+        // connection) every time the checks run, which the heartbeats do every interval.
+        builder.Services.AddSingleton<RabbitMqHealthCheck>();
         builder.Services.AddHealthChecks()
             .AddDbContextCheck<TDb>("database", tags: [ReadyTag])
             .AddCheck<RabbitMqHealthCheck>("broker", tags: [ReadyTag])

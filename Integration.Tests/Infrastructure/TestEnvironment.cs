@@ -14,6 +14,12 @@ public static class TestEnvironment
     public static string RabbitMq =>
         Environment.GetEnvironmentVariable("CONVEYOR_TEST_RABBITMQ") ?? $"amqp://conveyor:{DevPassword}@127.0.0.1:5672/conveyor-tests";
 
+    /// <summary>The broker as the endpoint <paramref name="user"/> connects to it: its own user, its own rights.</summary>
+    public static string RabbitMqFor(string user) =>
+        Environment.GetEnvironmentVariable("CONVEYOR_TEST_RABBITMQ") is { } configured
+            ? configured
+            : $"amqp://{user}:{DevPassword}@127.0.0.1:5672/conveyor-tests";
+
     public static Uri RabbitMqManagement =>
         new(Environment.GetEnvironmentVariable("CONVEYOR_TEST_RABBITMQ_MANAGEMENT") ?? "http://127.0.0.1:15672");
 

@@ -197,7 +197,7 @@ public sealed class RunningSystem : IAsyncDisposable
         };
         start.Environment["Urls"] = $"http://127.0.0.1:{endpoint.Port}";
         start.Environment["ConnectionStrings__Database"] = TestEnvironment.Database(endpoint.Database, endpoint.Name);
-        start.Environment["ConnectionStrings__RabbitMq"] = TestEnvironment.RabbitMq;
+        start.Environment["ConnectionStrings__RabbitMq"] = TestEnvironment.RabbitMqFor(endpoint.Name);
         start.Environment["Smtp__Port"] = TestEnvironment.SmtpPort.ToString();
         foreach (var (key, value) in _settings) start.Environment[key] = value;
 
