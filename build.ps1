@@ -52,6 +52,8 @@ $Endpoints = @(
     @{ Name = 'payments';      Project = 'Endpoints/Payments/Conveyor.Payments.csproj';           Port = 5081 }
     @{ Name = 'notifications'; Project = 'Endpoints/Notifications/Conveyor.Notifications.csproj'; Port = 5082 }
     @{ Name = 'servicecontrol'; Project = 'ServiceControl/Conveyor.ServiceControl.csproj';         Port = 5090 }
+    # Development only: the local OpenID Connect provider mirroring deploy/keycloak/conveyor-realm.json.
+    @{ Name = 'identity';       Project = 'tools/IdentityProvider/Conveyor.IdentityProvider.csproj'; Port = 5070 }
 )
 # Each endpoint owns one database and one role; the tests get databases of their own.
 $Databases = @(
@@ -368,6 +370,7 @@ function Show-Status {
     Write-Host "    Orders API          http://127.0.0.1:5080/orders"
     Write-Host "    Pulse (failed messages, endpoints, monitoring)  http://127.0.0.1:5090/"
     Write-Host "    ServiceControl API  http://127.0.0.1:5090/api/failed-messages"
+    Write-Host "    OIDC (dev only)     http://127.0.0.1:5070/realms/conveyor/.well-known/openid-configuration"
     Write-Host "    SMTP catcher (UI)   http://127.0.0.1:$SmtpWebPort  (SMTP on 127.0.0.1:$SmtpPort)"
     Write-Host "    RabbitMQ management http://127.0.0.1:15672  (user $RabbitUser / $DevPassword, vhost $RabbitVhost; local dev only)"
     Write-Host "    PostgreSQL          127.0.0.1:5432  databases orders, payments, notifications, servicecontrol"
