@@ -395,14 +395,18 @@ function Invoke-Demo {
         @{ Name = 'cancel-after-confirm'; Token = 'tok_ok'; Expect = 'Refunded(CustomerRequested)'; CancelWhenConfirmed = $true }
     )
 
+    # The orders are alice's, a customer of the realm: her access token comes from the local OIDC provider.
+    Write-Step 'Signing in as alice (customer) at the local OpenID Connect provider'
+    $auth = @{ Authorization = "Bearer $(Get-DevToken 'alice' 'alice-dev-only')" }
+
     Write-Step 'Placing one order per scenario'
     foreach ($scenario in $scenarios) {
         $scenario.Email = "demo-$run-$($scenario.Name)@example.com"
         $body = @{
-            customerId = "customer-$run"; customerEmail = $scenario.Email; currency = 'EUR'; paymentToken = $scenario.Token
+            customerEmail = $scenario.Email; currency = 'EUR'; paymentToken = $scenario.Token
             lines = @(@{ sku = 'BOOK-DDD'; quantity = 1; unitPrice = 42.50 }, @{ sku = 'MUG-CONVEYOR'; quantity = 2; unitPrice = 9.95 })
         } | ConvertTo-Json -Depth 5
-        $response = Invoke-WebRequest -Method Post -Uri "$api/orders" -ContentType 'application/json' -Body $body
+        $response = Invoke-WebRequest -Method Post -Uri "$api/orders" -ContentType 'application/json' -Body $body -Headers $auth
         $scenario.Location = $response.Headers['Location'] | Select-Object -First 1
         $scenario.Id = ($response.Content | ConvertFrom-Json).id
         Write-Host ('    {0,-22} {1} {2}' -f $scenario.Name, $response.StatusCode, $scenario.Location)
@@ -417,10 +421,10 @@ function Invoke-Demo {
     $pending = [System.Collections.Generic.List[hashtable]]::new([hashtable[]]$scenarios)
     while ($pending.Count -gt 0 -and [DateTime]::UtcNow -lt $deadline) {
         foreach ($scenario in @($pending)) {
-            $order = Invoke-RestMethod -Uri "$api$($scenario.Location)"
+            $order = Invoke-RestMethod -Uri "$api$($scenario.Location)" -Headers $auth
             $scenario.Order = $order
             if ($scenario['CancelWhenConfirmed'] -and $order.status -eq 'Confirmed' -and -not $scenario['CancelSent']) {
-                $cancel = Invoke-WebRequest -Method Post -Uri "$api$($scenario.Location)/cancel"
+                $cancel = Invoke-WebRequest -Method Post -Uri "$api$($scenario.Location)/cancel" -Headers $auth
                 Write-Host "    $($scenario.Name): customer cancels the confirmed order -> $($cancel.StatusCode)"
                 $scenario.CancelSent = $true
             }
@@ -463,6 +467,12 @@ function Invoke-Demo {
     Write-Host "SMTP catcher: http://127.0.0.1:$SmtpWebPort   Pulse (failed messages): http://127.0.0.1:5090/"
     Write-Host 'The system is still running: ./build.sh status to look, ./build.sh down to stop it.'
     if ($failures.Count -gt 0) { throw "The demo did not end as expected:`n  $($failures -join "`n  ")" }
+}
+
+function Get-DevToken([string] $User, [string] $Password) {
+    # Development users of deploy/keycloak/conveyor-realm.json; the password grant is for local use only.
+    $form = @{ grant_type = 'password'; client_id = 'conveyor-cli'; username = $User; password = $Password; scope = 'openid conveyor-api' }
+    return (Invoke-RestMethod -Method Post -Uri 'http://127.0.0.1:5070/realms/conveyor/protocol/openid-connect/token' -Body $form).access_token
 }
 
 function Find-FailedMessage([string] $CorrelationId, [double] $TimeoutSeconds) {

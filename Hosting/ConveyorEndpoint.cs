@@ -46,6 +46,7 @@ public static class ConveyorEndpoint
 
         builder.AddJsonLogging(name);
         builder.AddConveyorEdge();
+        builder.AddConveyorAuthentication();
         builder.Services.AddSingleton(new EndpointIdentity(name));
         builder.Services.AddSingleton(HeartbeatOptions.From(builder.Configuration));
         builder.Services.AddSingleton<MessageCounterListener>();

@@ -113,6 +113,9 @@ public static class Edge
             return next(context);
         });
         app.UseCors();
+        // Authentication before the rate limiter, so a signed-in client is limited as itself.
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.UseRateLimiter();
         return app;
     }

@@ -1,3 +1,5 @@
+using System.Security.Claims;
+using Conveyor.Hosting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Wolverine;
@@ -16,7 +18,9 @@ public static class CancelOrder
 
     public static IEndpointRouteBuilder MapCancelOrder(this IEndpointRouteBuilder app)
     {
+        // Only the customer who placed it cancels an order.
         app.MapPost("/orders/{id}/cancel", HandleAsync)
+            .RequireAuthorization(ConveyorRoles.Customer)
             .WithName("CancelOrder")
             .Produces<CancelAccepted>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status404NotFound)
@@ -26,6 +30,7 @@ public static class CancelOrder
 
     private static async Task<IResult> HandleAsync(
         string id,
+        ClaimsPrincipal user,
         IServiceScopeFactory scopes,
         IOptions<OrdersOptions> options,
         TimeProvider clock,
@@ -39,7 +44,8 @@ public static class CancelOrder
         {
             await using var scope = scopes.CreateAsyncScope();
             var outbox = scope.ServiceProvider.GetRequiredService<IDbContextOutbox<OrdersDb>>();
-            var order = await outbox.DbContext.Orders.SingleOrDefaultAsync(o => o.Id == orderId, ct);
+            var customerId = user.CustomerId();
+            var order = await outbox.DbContext.Orders.SingleOrDefaultAsync(o => o.Id == orderId && o.CustomerId == customerId, ct);
             if (order is null) return GetOrder.NotFound(id);
 
             var now = clock.GetUtcNow();

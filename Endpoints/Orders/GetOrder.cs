@@ -1,3 +1,5 @@
+using System.Security.Claims;
+using Conveyor.Hosting;
 using Microsoft.EntityFrameworkCore;
 
 namespace Conveyor.Orders;
@@ -39,17 +41,29 @@ public static class GetOrder
     public static IResult NotFound(string id) =>
         Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Order not found", detail: $"There is no order with id '{id}'.");
 
+    /// <summary>
+    /// The orders <paramref name="user"/> may see: a customer only their own, support and ops every one. Another
+    /// customer's order is simply not there (404, not 403), so order ids cannot be probed.
+    /// </summary>
+    public static IQueryable<Order> VisibleTo(this IQueryable<Order> orders, ClaimsPrincipal user)
+    {
+        if (user.SeesEveryOrder()) return orders;
+        var customerId = user.CustomerId();
+        return orders.Where(o => o.CustomerId == customerId);
+    }
+
     public static IEndpointRouteBuilder MapGetOrder(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/orders/{id}", async (string id, OrdersDb db, CancellationToken ct) =>
+        app.MapGet("/orders/{id}", async (string id, ClaimsPrincipal user, OrdersDb db, CancellationToken ct) =>
             {
                 // A malformed id names no order: same answer as an unknown one.
                 var order = Guid.TryParse(id, out var orderId)
-                    ? await db.Orders.AsNoTracking().SingleOrDefaultAsync(o => o.Id == orderId, ct)
+                    ? await db.Orders.AsNoTracking().VisibleTo(user).SingleOrDefaultAsync(o => o.Id == orderId, ct)
                     : null;
 
                 return order is null ? NotFound(id) : Results.Ok(ToView(order));
             })
+            .RequireAuthorization(ConveyorRoles.AnyRole)
             .WithName("GetOrder")
             .Produces<OrderView>()
             .ProducesProblem(StatusCodes.Status404NotFound);

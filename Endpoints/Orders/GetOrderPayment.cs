@@ -1,3 +1,5 @@
+using System.Security.Claims;
+using Conveyor.Hosting;
 using Conveyor.Messages;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -16,6 +18,7 @@ public static class GetOrderPayment
     public static IEndpointRouteBuilder MapGetOrderPayment(this IEndpointRouteBuilder app)
     {
         app.MapGet("/orders/{id}/payment", HandleAsync)
+            .RequireAuthorization(ConveyorRoles.AnyRole)
             .WithName("GetOrderPayment")
             .Produces<PaymentStatusReport>()
             .ProducesProblem(StatusCodes.Status404NotFound)
@@ -24,9 +27,9 @@ public static class GetOrderPayment
         return app;
     }
 
-    private static async Task<IResult> HandleAsync(string id, OrdersDb db, IMessageBus bus, IOptions<OrdersOptions> options, CancellationToken ct)
+    private static async Task<IResult> HandleAsync(string id, ClaimsPrincipal user, OrdersDb db, IMessageBus bus, IOptions<OrdersOptions> options, CancellationToken ct)
     {
-        if (!Guid.TryParse(id, out var orderId) || !await db.Orders.AnyAsync(o => o.Id == orderId, ct))
+        if (!Guid.TryParse(id, out var orderId) || !await db.Orders.VisibleTo(user).AnyAsync(o => o.Id == orderId, ct))
         {
             return GetOrder.NotFound(id);
         }

@@ -2,6 +2,7 @@ using System.Net.Mail;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Conveyor.Hosting;
 using Conveyor.Messages;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -121,6 +122,7 @@ public static class PlaceOrder
     public static IEndpointRouteBuilder MapPlaceOrder(this IEndpointRouteBuilder app)
     {
         app.MapPost("/orders", HandleAsync)
+            .RequireAuthorization(ConveyorRoles.Customer)
             .WithName("PlaceOrder")
             .Accepts<Request>("application/json")
             .Produces<Accepted>(StatusCodes.Status202Accepted)
@@ -164,6 +166,15 @@ public static class PlaceOrder
                 title: "The order request is malformed");
         }
 
+        // The customer is whoever the token says; a body naming someone else is refused, not silently rewritten.
+        var customerId = http.HttpContext.User.CustomerId();
+        if (request.CustomerId is not null && request.CustomerId != customerId)
+        {
+            return Results.ValidationProblem(new Dictionary<string, string[]> { ["customerId"] = ["The customer comes from your access token; leave customerId out or send your own."] },
+                title: "The order is invalid");
+        }
+
+        request = request with { CustomerId = customerId };
         var idempotencyKey = http.Headers.TryGetValue(IdempotencyKeyHeader, out var keys) ? keys.ToString() : null;
         var errors = Validate(request, idempotencyKey);
         if (errors.Count > 0)

@@ -1,3 +1,4 @@
+using Conveyor.Hosting;
 namespace Conveyor.Payments;
 
 /// <summary>
@@ -10,7 +11,7 @@ public static class ProviderOutage
 
     public static IEndpointRouteBuilder MapProviderOutage(this IEndpointRouteBuilder app)
     {
-        var admin = app.MapGroup("/admin/provider-outage").WithTags("Admin");
+        var admin = app.MapGroup("/admin/provider-outage").WithTags("Admin").RequireAuthorization(ConveyorRoles.Ops);
         admin.MapGet("", (PaymentProviderSimulator provider) => new OutageState(provider.OutageActive));
         admin.MapPut("", (OutageState state, PaymentProviderSimulator provider, ILogger<OutageState> logger) =>
         {

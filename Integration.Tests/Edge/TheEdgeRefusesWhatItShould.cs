@@ -22,7 +22,7 @@ public class TheEdgeRefusesWhatItShould : SystemFixture
     };
 
     private const string Valid = """
-        {"customerId": "customer-edge", "customerEmail": "edge@example.com", "currency": "EUR", "paymentToken": "tok_ok",
+        {"customerId": "6c2f1b0e-0d5a-4d8e-9b51-2a1f7c9e0a11", "customerEmail": "edge@example.com", "currency": "EUR", "paymentToken": "tok_ok",
          "lines": [{"sku": "BOOK-DDD", "quantity": 1, "unitPrice": 42.50}]}
         """;
 
@@ -30,7 +30,7 @@ public class TheEdgeRefusesWhatItShould : SystemFixture
 
     private static string Field(string field) => field switch
     {
-        "customerId" => "\"customerId\": \"customer-edge\"",
+        "customerId" => "\"customerId\": \"6c2f1b0e-0d5a-4d8e-9b51-2a1f7c9e0a11\"", // alice's subject: the body may repeat it
         "customerEmail" => "\"customerEmail\": \"edge@example.com\"",
         "currency" => "\"currency\": \"EUR\"",
         "paymentToken" => "\"paymentToken\": \"tok_ok\"",

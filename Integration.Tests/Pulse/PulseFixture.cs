@@ -1,4 +1,5 @@
 using System.Net.Http.Json;
+using Integration.Tests.Infrastructure;
 using Integration.Tests.System;
 using Microsoft.Playwright;
 
@@ -47,7 +48,7 @@ public abstract class PulseFixture : SystemFixture
         // Every action asks for confirmation; the operator says yes.
         Page.Dialog += async (_, dialog) => await dialog.AcceptAsync();
         ServiceControl = ServiceControlClient.ForRunningSystem();
-        PaymentsAdmin = new HttpClient { BaseAddress = RunningSystem.PaymentsApi };
+        PaymentsAdmin = Tokens.ClientAs("olivia", RunningSystem.PaymentsApi);
     }
 
     [OneTimeTearDown]

@@ -23,7 +23,7 @@ public class ServiceControlPutsFailuresRight : SystemFixture
     public void ConnectTheTools()
     {
         _serviceControl = ServiceControlClient.ForRunningSystem();
-        _paymentsAdmin = new HttpClient { BaseAddress = RunningSystem.PaymentsApi };
+        _paymentsAdmin = Tokens.ClientAs("olivia", RunningSystem.PaymentsApi);
     }
 
     [OneTimeTearDown]

@@ -23,7 +23,7 @@ public class EveryPaymentPathEndsWhereItShould : SystemFixture
     {
         _broker = await Broker.ConnectAsync();
         _failed = ServiceControlClient.ForRunningSystem();
-        _paymentsAdmin = new HttpClient { BaseAddress = RunningSystem.PaymentsApi };
+        _paymentsAdmin = Tokens.ClientAs("olivia", RunningSystem.PaymentsApi);
     }
 
     [OneTimeTearDown]

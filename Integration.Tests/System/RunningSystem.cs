@@ -24,7 +24,12 @@ public sealed class RunningSystem : IAsyncDisposable
         ("payments", "Endpoints/Payments", 15081, "payments_systest"),
         ("notifications", "Endpoints/Notifications", 15082, "notifications_systest"),
         ("servicecontrol", "ServiceControl", ServiceControlPort, "servicecontrol_systest"),
+        // Development only: the local OpenID Connect provider serving deploy/keycloak's realm.
+        ("identity", "tools/IdentityProvider", IdentityPort, "none"),
     ];
+
+    public const int IdentityPort = 15079;
+    public static readonly Uri Authority = new($"http://127.0.0.1:{IdentityPort}/realms/conveyor");
 
     private readonly IReadOnlyDictionary<string, string> _settings;
 
@@ -33,7 +38,8 @@ public sealed class RunningSystem : IAsyncDisposable
     private readonly List<(string Name, Process Process, string Log)> _processes = [];
     private readonly HashSet<Process> _stopped = [];
 
-    public IReadOnlyList<Process> Processes => _processes.Where(p => !p.Process.HasExited).Select(p => p.Process).ToList();
+    /// <summary>The endpoints' processes (the identity provider aside).</summary>
+    public IReadOnlyList<Process> Processes => _processes.Where(p => p.Name != "identity" && !p.Process.HasExited).Select(p => p.Process).ToList();
 
     public static string OrdersDatabase => TestEnvironment.Database("orders_systest", "orders");
     public static string PaymentsDatabase => TestEnvironment.Database("payments_systest", "payments");
@@ -75,6 +81,8 @@ public sealed class RunningSystem : IAsyncDisposable
         ["Conveyor__Heartbeats__Interval"] = Timings.HeartbeatInterval.ToString("c"),
         ["ServiceControl__HeartbeatGracePeriod"] = Timings.HeartbeatGracePeriod.ToString("c"),
         ["ServiceControl__QueueLengthPollInterval"] = "00:00:01",
+        ["Authentication__Authority"] = Authority.ToString(),
+        ["Authentication__RequireHttpsMetadata"] = "false",
     };
 
     /// <summary>Starts the four processes; <paramref name="overrides"/> replace or add settings (environment variable names).</summary>

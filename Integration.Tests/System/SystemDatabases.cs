@@ -5,8 +5,8 @@ namespace Integration.Tests.System;
 /// <summary>Read-only looks into the endpoints' databases, to count what really happened.</summary>
 public static class SystemDatabases
 {
-    public static Task<long> OrderRowsFor(string customerId) =>
-        Sql.ScalarAsync<long>(RunningSystem.OrdersDatabase, "select count(*) from orders where customer_id = @c", ("c", customerId));
+    public static Task<long> OrderRowsForEmail(string email) =>
+        Sql.ScalarAsync<long>(RunningSystem.OrdersDatabase, "select count(*) from orders where customer_email = @e", ("e", email));
 
     public static Task<long> PaymentsFor(Guid orderId) =>
         Sql.ScalarAsync<long>(RunningSystem.PaymentsDatabase, "select count(*) from payments where order_id = @o", ("o", orderId));

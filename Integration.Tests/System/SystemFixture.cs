@@ -19,7 +19,8 @@ public abstract class SystemFixture
         TestEnvironment.RequireTcp("The SMTP catcher", "127.0.0.1", TestEnvironment.SmtpPort);
         RequireMore();
         System = await RunningSystem.StartAsync(Settings);
-        Api = new HttpClient { BaseAddress = RunningSystem.OrdersApi };
+        // Orders are placed and read as alice, a customer of the realm (her token's subject is the customer id).
+        Api = Tokens.ClientAs("alice", RunningSystem.OrdersApi);
     }
 
     /// <summary>Settings of this fixture's system beyond the test timings (environment variable names).</summary>
@@ -45,7 +46,6 @@ public abstract class SystemFixture
         var email = $"{customerId}-{token}-{Guid.NewGuid():N}@example.com";
         var response = await Api.PostAsJsonAsync("/orders", new
         {
-            customerId,
             customerEmail = email,
             currency = "EUR",
             paymentToken = token,

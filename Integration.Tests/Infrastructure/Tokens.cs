@@ -1,0 +1,59 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Integration.Tests.System;
+
+namespace Integration.Tests.Infrastructure;
+
+/// <summary>
+/// Access tokens from the running system's local OpenID Connect provider, for the realm's development users
+/// (deploy/keycloak/conveyor-realm.json): alice and bob are customers, sam is support, olivia is ops.
+/// </summary>
+public static class Tokens
+{
+    // LOCAL DEVELOPMENT DEFAULTS ONLY, from the realm export.
+    private static readonly Dictionary<string, string> Passwords = new()
+    {
+        ["alice"] = "alice-dev-only",
+        ["bob"] = "bob-dev-only",
+        ["sam"] = "sam-dev-only",
+        ["olivia"] = "olivia-dev-only",
+    };
+
+    public static async Task<string> ForAsync(string user, Uri? authority = null)
+    {
+        using var http = new HttpClient();
+        var response = await http.PostAsync($"{authority ?? RunningSystem.Authority}/protocol/openid-connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "password",
+            ["client_id"] = "conveyor-cli",
+            ["username"] = user,
+            ["password"] = Passwords[user],
+            ["scope"] = "openid conveyor-api",
+        }));
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.That(response.IsSuccessStatusCode, Is.True, $"a token for {user}: {body}");
+        return body.GetProperty("access_token").GetString()!;
+    }
+
+    /// <summary>An HTTP client that calls as <paramref name="user"/>, with a fresh token whenever the last one nears expiry.</summary>
+    public static HttpClient ClientAs(string user, Uri baseAddress) => new(new BearerTokenHandler(user)) { BaseAddress = baseAddress };
+
+    private sealed class BearerTokenHandler(string user) : DelegatingHandler(new HttpClientHandler())
+    {
+        private string? _token;
+        private DateTime _renewAt;
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (_token is null || DateTime.UtcNow >= _renewAt)
+            {
+                _token = await ForAsync(user);
+                _renewAt = DateTime.UtcNow.AddMinutes(4); // the realm's tokens live 5 minutes
+            }
+
+            request.Headers.Authorization ??= new AuthenticationHeaderValue("Bearer", _token);
+            return await base.SendAsync(request, cancellationToken);
+        }
+    }
+}

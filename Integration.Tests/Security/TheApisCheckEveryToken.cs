@@ -1,0 +1,88 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Integration.Tests.Infrastructure;
+using Integration.Tests.System;
+
+namespace Integration.Tests.Security;
+
+/// <summary>
+/// The real Orders and Payments processes against tokens of every kind. This fixture's provider issues roles
+/// in Keycloak's shape (<c>realm_access.roles</c>), so every acceptance here also proves the realm export and
+/// the role mapping agree.
+/// </summary>
+public class TheApisCheckEveryToken : SystemFixture
+{
+    protected override IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string> { ["Realm__RoleClaimShape"] = "keycloak" };
+
+    private static async Task<HttpResponseMessage> SendAsync(Uri api, HttpMethod method, string path, string? token, object? body = null)
+    {
+        using var http = new HttpClient { BaseAddress = api };
+        using var request = new HttpRequestMessage(method, path);
+        if (token is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        if (body is not null) request.Content = JsonContent.Create(body);
+        return await http.SendAsync(request);
+    }
+
+    private static object AnOrder() => new
+    {
+        customerEmail = $"token-{Guid.NewGuid():N}@example.com", currency = "EUR", paymentToken = "tok_ok",
+        lines = new[] { new { sku = "BOOK-DDD", quantity = 1, unitPrice = 42.50m } },
+    };
+
+    [Test]
+    public async Task Each_token_gets_the_answer_its_roles_and_ownership_allow()
+    {
+        var alice = await Tokens.ForAsync("alice");
+        var bob = await Tokens.ForAsync("bob");
+        var sam = await Tokens.ForAsync("sam");
+        var olivia = await Tokens.ForAsync("olivia");
+        string foreign;
+        await using (var otherProvider = await LocalIdentityProvider.StartAsync(15073, "keycloak"))
+        {
+            foreign = await Tokens.ForAsync("alice", otherProvider.Authority);
+        }
+
+        var parts = alice.Split('.');
+        var tampered = $"{parts[0]}.{parts[1]}.{(parts[2][0] == 'A' ? 'B' : 'A')}{parts[2][1..]}";
+        var placed = await SendAsync(RunningSystem.OrdersApi, HttpMethod.Post, "/orders", alice, AnOrder());
+        var order = (await placed.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+
+        var cases = new (string What, Uri Api, HttpMethod Method, string Path, string? Token, object? Body, HttpStatusCode Expected)[]
+        {
+            ("no token", RunningSystem.OrdersApi, HttpMethod.Post, "/orders", null, AnOrder(), HttpStatusCode.Unauthorized),
+            ("garbage", RunningSystem.OrdersApi, HttpMethod.Post, "/orders", "not.a.token", AnOrder(), HttpStatusCode.Unauthorized),
+            ("tampered signature", RunningSystem.OrdersApi, HttpMethod.Post, "/orders", tampered, AnOrder(), HttpStatusCode.Unauthorized),
+            ("another issuer and key", RunningSystem.OrdersApi, HttpMethod.Post, "/orders", foreign, AnOrder(), HttpStatusCode.Unauthorized),
+            ("valid, without the customer role", RunningSystem.OrdersApi, HttpMethod.Post, "/orders", olivia, AnOrder(), HttpStatusCode.Forbidden),
+            ("customer reads own order", RunningSystem.OrdersApi, HttpMethod.Get, $"/orders/{order}", alice, null, HttpStatusCode.OK),
+            ("customer reads another's order", RunningSystem.OrdersApi, HttpMethod.Get, $"/orders/{order}", bob, null, HttpStatusCode.NotFound),
+            ("customer cancels another's order", RunningSystem.OrdersApi, HttpMethod.Post, $"/orders/{order}/cancel", bob, null, HttpStatusCode.NotFound),
+            ("support reads any order", RunningSystem.OrdersApi, HttpMethod.Get, $"/orders/{order}", sam, null, HttpStatusCode.OK),
+            ("support cannot cancel", RunningSystem.OrdersApi, HttpMethod.Post, $"/orders/{order}/cancel", sam, null, HttpStatusCode.Forbidden),
+            ("ops reads any order", RunningSystem.OrdersApi, HttpMethod.Get, $"/orders/{order}", olivia, null, HttpStatusCode.OK),
+            ("customer on the outage switch", RunningSystem.PaymentsApi, HttpMethod.Get, "/admin/provider-outage", alice, null, HttpStatusCode.Forbidden),
+            ("no token on the outage switch", RunningSystem.PaymentsApi, HttpMethod.Get, "/admin/provider-outage", null, null, HttpStatusCode.Unauthorized),
+            ("ops on the outage switch", RunningSystem.PaymentsApi, HttpMethod.Get, "/admin/provider-outage", olivia, null, HttpStatusCode.OK),
+            ("health needs no token", RunningSystem.OrdersApi, HttpMethod.Get, "/health/ready", null, null, HttpStatusCode.OK),
+        };
+
+        var results = new List<(string What, HttpStatusCode Expected, HttpStatusCode Actual, string? MediaType)>();
+        foreach (var c in cases)
+        {
+            var response = await SendAsync(c.Api, c.Method, c.Path, c.Token, c.Body);
+            results.Add((c.What, c.Expected, response.StatusCode, response.Content.Headers.ContentType?.MediaType));
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(placed.StatusCode, Is.EqualTo(HttpStatusCode.Accepted), "a customer token in Keycloak's claim shape places an order");
+            foreach (var (what, expected, actual, mediaType) in results)
+            {
+                Assert.That(actual, Is.EqualTo(expected), what);
+                if ((int)actual >= 400) Assert.That(mediaType, Is.EqualTo("application/problem+json"), what);
+            }
+        });
+    }
+}
