@@ -61,17 +61,13 @@ public static class Api
 
         var redirects = api.MapGroup("/retry-redirects");
         redirects.MapGet("/", async (ServiceControlDb db, CancellationToken ct) => await db.RetryRedirects.AsNoTracking().OrderBy(r => r.FromQueue).ToListAsync(ct));
-        redirects.MapPut("/{fromQueue}", async Task<Results<Ok<RetryRedirect>, ProblemHttpResult>> (string fromQueue, RedirectTarget target, ServiceControlDb db, TimeProvider clock, CancellationToken ct) =>
+        redirects.MapPut("/{fromQueue}", async Task<Results<Ok<RetryRedirect>, ProblemHttpResult>> (string fromQueue, RedirectTarget target, RetryRedirects redirects, CancellationToken ct) =>
         {
-            if (RetryRedirect.Validate(fromQueue, target.ToQueue) is { } error) return BadRequest(error);
-            var redirect = await db.RetryRedirects.FindAsync([fromQueue], ct);
-            if (redirect is null) db.RetryRedirects.Add(redirect = new RetryRedirect { FromQueue = fromQueue, CreatedAt = clock.GetUtcNow() });
-            redirect.ToQueue = target.ToQueue!;
-            await db.SaveChangesAsync(ct);
-            return TypedResults.Ok(redirect);
+            var (outcome, redirect) = await redirects.SetAsync(fromQueue, target.ToQueue, ct);
+            return outcome.Succeeded ? TypedResults.Ok(redirect!) : Problem(outcome);
         });
-        redirects.MapDelete("/{fromQueue}", async Task<Results<NoContent, ProblemHttpResult>> (string fromQueue, ServiceControlDb db, CancellationToken ct) =>
-            await db.RetryRedirects.Where(r => r.FromQueue == fromQueue).ExecuteDeleteAsync(ct) > 0 ? TypedResults.NoContent() : NotFound($"No redirect from {fromQueue}."));
+        redirects.MapDelete("/{fromQueue}", async Task<Results<NoContent, ProblemHttpResult>> (string fromQueue, RetryRedirects redirects, CancellationToken ct) =>
+            await redirects.RemoveAsync(fromQueue, ct) is { Succeeded: false } failed ? Problem(failed) : TypedResults.NoContent());
 
         api.MapGet("/endpoints", (EndpointStatuses endpoints, CancellationToken ct) => endpoints.ListAsync(ct));
         api.MapDelete("/endpoints/{endpoint}/{host}", async Task<Results<NoContent, ProblemHttpResult>> (string endpoint, string host, EndpointStatuses endpoints, CancellationToken ct) =>

@@ -21,6 +21,7 @@ builder.Services.AddSingleton<RetrySender>();
 builder.Services.AddScoped<RetryFailedMessages>();
 builder.Services.AddScoped<ArchiveFailedMessages>();
 builder.Services.AddScoped<EditAndRetry>();
+builder.Services.AddScoped<RetryRedirects>();
 builder.Services.AddScoped<FailedMessageQueries>();
 builder.Services.AddScoped<EndpointStatuses>();
 

@@ -39,37 +39,23 @@ internal sealed class SendHeartbeats(
     IServiceScopeFactory scopes,
     IHostApplicationLifetime lifetime,
     TimeProvider clock,
-    ILogger<SendHeartbeats> logger) : BackgroundService
+    ILogger<SendHeartbeats> logger) : PeriodicWork(clock, logger)
 {
     private readonly DateTimeOffset _startedAt = new(Process.GetCurrentProcess().StartTime.ToUniversalTime());
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        // Wolverine must be sending before the first heartbeat goes out.
-        try { await Task.Delay(Timeout.Infinite, lifetime.ApplicationStarted).WaitAsync(stoppingToken); }
-        catch (OperationCanceledException) when (lifetime.ApplicationStarted.IsCancellationRequested) { }
+    protected override TimeSpan Interval => options.Interval;
 
-        using var timer = new PeriodicTimer(options.Interval, clock);
-        try
-        {
-            do
-            {
-                try
-                {
-                    await SendOneAsync(stoppingToken);
-                }
-                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-                {
-                    // Silence is the signal ServiceControl acts on; a failed heartbeat needs no more than a log line.
-                    logger.LogWarning(ex, "Could not send a heartbeat to ServiceControl");
-                }
-            }
-            while (await timer.WaitForNextTickAsync(stoppingToken));
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
+    // Silence is the signal ServiceControl acts on; a failed heartbeat needs no more than a log line.
+    protected override string FailureMessage => "Could not send a heartbeat to ServiceControl";
+
+    /// <summary>Wolverine must be sending before the first heartbeat goes out.</summary>
+    protected override async Task BeforeFirstRoundAsync(CancellationToken cancellation)
+    {
+        try { await Task.Delay(Timeout.Infinite, lifetime.ApplicationStarted).WaitAsync(cancellation); }
+        catch (OperationCanceledException) when (lifetime.ApplicationStarted.IsCancellationRequested) { }
     }
+
+    protected override Task RunOnceAsync(CancellationToken cancellation) => SendOneAsync(cancellation);
 
     private async Task SendOneAsync(CancellationToken cancellation)
     {
@@ -77,7 +63,7 @@ internal sealed class SendHeartbeats(
         var checks = report.Entries
             .Select(e => new CheckResult(e.Key, e.Value.Status == HealthStatus.Healthy, e.Value.Status == HealthStatus.Healthy ? null : e.Value.Description ?? e.Value.Exception?.Message ?? e.Value.Status.ToString()))
             .ToList();
-        var heartbeat = new EndpointHeartbeat(endpoint.Name, Environment.MachineName, Environment.ProcessId, _startedAt, clock.GetUtcNow(), options.Interval, checks, counters.Snapshot());
+        var heartbeat = new EndpointHeartbeat(endpoint.Name, Environment.MachineName, Environment.ProcessId, _startedAt, Clock.GetUtcNow(), options.Interval, checks, counters.Snapshot());
 
         await using var scope = scopes.CreateAsyncScope();
         var bus = scope.ServiceProvider.GetRequiredService<IMessageBus>();

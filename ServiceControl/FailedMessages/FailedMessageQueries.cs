@@ -45,6 +45,12 @@ public sealed class FailedMessageQueries(ServiceControlDb db)
 {
     public const int MaxPageSize = 500;
 
+    /// <summary>A message's list entry: translated to SQL for the lists, compiled for the detail.</summary>
+    private static readonly System.Linq.Expressions.Expression<Func<FailedMessage, FailedMessageSummary>> Summary = m =>
+        new FailedMessageSummary(m.Id, m.MessageId, m.MessageType, m.Endpoint, m.Queue, m.CorrelationId, m.ExceptionType, m.ExceptionMessage, m.Status, m.FailureCount, m.RetryCount, m.FirstFailedAt, m.LastFailedAt);
+
+    private static readonly Func<FailedMessage, FailedMessageSummary> SummaryOf = Summary.Compile();
+
     public async Task<Page<FailedMessageSummary>?> ListAsync(FailedMessageStatus status, string? groupId, int page, int pageSize, CancellationToken cancellation)
     {
         IQueryable<FailedMessage> messages = db.FailedMessages.AsNoTracking().Where(m => m.Status == status);
@@ -60,7 +66,7 @@ public sealed class FailedMessageQueries(ServiceControlDb db)
         var total = await messages.CountAsync(cancellation);
         var items = await messages.OrderByDescending(m => m.LastFailedAt).ThenBy(m => m.Id)
             .Skip((page - 1) * pageSize).Take(pageSize)
-            .Select(m => new FailedMessageSummary(m.Id, m.MessageId, m.MessageType, m.Endpoint, m.Queue, m.CorrelationId, m.ExceptionType, m.ExceptionMessage, m.Status, m.FailureCount, m.RetryCount, m.FirstFailedAt, m.LastFailedAt))
+            .Select(Summary)
             .ToListAsync(cancellation);
         return new Page<FailedMessageSummary>(items, total, page, pageSize);
     }
@@ -71,7 +77,7 @@ public sealed class FailedMessageQueries(ServiceControlDb db)
         if (m is null) return null;
         var (body, isJson) = Display(m.Body);
         return new FailedMessageDetail(
-            new FailedMessageSummary(m.Id, m.MessageId, m.MessageType, m.Endpoint, m.Queue, m.CorrelationId, m.ExceptionType, m.ExceptionMessage, m.Status, m.FailureCount, m.RetryCount, m.FirstFailedAt, m.LastFailedAt),
+            SummaryOf(m),
             m.StackTrace,
             body,
             isJson,

@@ -1,3 +1,4 @@
+using Conveyor.Hosting;
 using Microsoft.EntityFrameworkCore;
 
 namespace Conveyor.ServiceControl.FailedMessages;
@@ -6,39 +7,23 @@ namespace Conveyor.ServiceControl.FailedMessages;
 /// Deletes resolved and archived messages (with their failure history) once they are older than the
 /// retention period, so the database does not grow without bound. Unresolved messages are never deleted.
 /// </summary>
-internal sealed class PurgeExpiredMessages(ServiceControlOptions options, IServiceScopeFactory scopes, TimeProvider clock, ILogger<PurgeExpiredMessages> logger) : BackgroundService
+internal sealed class PurgeExpiredMessages(ServiceControlOptions options, IServiceScopeFactory scopes, TimeProvider clock, ILogger<PurgeExpiredMessages> logger)
+    : PeriodicWork(clock, logger)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.RetentionCheckInterval, clock);
-        try
-        {
-            do
-            {
-                try
-                {
-                    await PurgeAsync(stoppingToken);
-                }
-                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-                {
-                    logger.LogWarning(ex, "Purging expired failed messages failed; trying again in {Interval}", options.RetentionCheckInterval);
-                }
-            }
-            while (await timer.WaitForNextTickAsync(stoppingToken));
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-    }
+    protected override TimeSpan Interval => options.RetentionCheckInterval;
+
+    protected override string FailureMessage => "Purging expired failed messages failed";
+
+    protected override Task RunOnceAsync(CancellationToken cancellation) => PurgeAsync(cancellation);
 
     private async Task PurgeAsync(CancellationToken cancellation)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<ServiceControlDb>();
-        var before = clock.GetUtcNow() - options.RetentionPeriod;
+        var before = Clock.GetUtcNow() - options.RetentionPeriod;
         var purged = await db.FailedMessages
             .Where(m => (m.Status == FailedMessageStatus.Resolved || m.Status == FailedMessageStatus.Archived) && m.StatusChangedAt < before)
             .ExecuteDeleteAsync(cancellation);
-        if (purged > 0) logger.LogInformation("Purged {Count} resolved or archived messages older than {Before:O}", purged, before);
+        if (purged > 0) Logger.LogInformation("Purged {Count} resolved or archived messages older than {Before:O}", purged, before);
     }
 }

@@ -1,3 +1,5 @@
+using Microsoft.EntityFrameworkCore;
+
 namespace Conveyor.ServiceControl.FailedMessages;
 
 /// <summary>Retries of messages that failed in <see cref="FromQueue"/> go to <see cref="ToQueue"/> instead (a renamed or replaced endpoint).</summary>
@@ -16,4 +18,23 @@ public sealed class RetryRedirect
         if (fromQueue == toQueue) return "A queue cannot be redirected to itself.";
         return null;
     }
+}
+
+/// <summary>Adding, changing and removing redirects: one implementation for the API and Pulse.</summary>
+public sealed class RetryRedirects(ServiceControlDb db, TimeProvider clock)
+{
+    public async Task<(ActionOutcome Outcome, RetryRedirect? Redirect)> SetAsync(string? fromQueue, string? toQueue, CancellationToken cancellation)
+    {
+        if (RetryRedirect.Validate(fromQueue, toQueue) is { } error) return (ActionOutcome.Invalid(error), null);
+        var redirect = await db.RetryRedirects.FindAsync([fromQueue], cancellation);
+        if (redirect is null) db.RetryRedirects.Add(redirect = new RetryRedirect { FromQueue = fromQueue!, CreatedAt = clock.GetUtcNow() });
+        redirect.ToQueue = toQueue!;
+        await db.SaveChangesAsync(cancellation);
+        return (ActionOutcome.Done(1, $"Retries for {fromQueue} now go to {toQueue}."), redirect);
+    }
+
+    public async Task<ActionOutcome> RemoveAsync(string fromQueue, CancellationToken cancellation) =>
+        await db.RetryRedirects.Where(r => r.FromQueue == fromQueue).ExecuteDeleteAsync(cancellation) > 0
+            ? ActionOutcome.Done(1, $"Retries for {fromQueue} go to {fromQueue} again.")
+            : ActionOutcome.NotFound($"No redirect from {fromQueue}.");
 }

@@ -11,12 +11,14 @@ public sealed record QueueLengthSample(DateTimeOffset At, long Messages, long Re
 /// Reads every queue's length in the vhost from the RabbitMQ management API on a fixed interval and keeps
 /// the recent samples for the monitoring charts.
 /// </summary>
-public sealed class QueueLengths(ConnectionSettings connections, ServiceControlOptions options, IHttpClientFactory http, TimeProvider clock, ILogger<QueueLengths> logger) : BackgroundService
+public sealed class QueueLengths(ConnectionSettings connections, ServiceControlOptions options, IHttpClientFactory http, TimeProvider clock, ILogger<QueueLengths> logger)
+    : PeriodicWork(clock, logger)
 {
     public const int SamplesKept = 60;
 
     private readonly Lock _lock = new();
     private readonly Dictionary<string, Queue<QueueLengthSample>> _queues = [];
+    private (HttpClient Client, string Path)? _api;
 
     /// <summary>Why the last read failed, if it did.</summary>
     public string? Problem { get; private set; }
@@ -29,36 +31,30 @@ public sealed class QueueLengths(ConnectionSettings connections, ServiceControlO
         }
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override TimeSpan Interval => options.QueueLengthPollInterval;
+
+    protected override string FailureMessage => "Cannot read queue lengths from the RabbitMQ management API";
+
+    protected override async Task RunOnceAsync(CancellationToken cancellation)
     {
-        var (client, path) = Client();
-        using var timer = new PeriodicTimer(options.QueueLengthPollInterval, clock);
+        var (client, path) = _api ??= Client();
         try
         {
-            do
-            {
-                try
-                {
-                    await ReadAsync(client, path, stoppingToken);
-                    Problem = null;
-                }
-                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-                {
-                    if (Problem is null) logger.LogWarning("Cannot read queue lengths from the RabbitMQ management API: {Reason}", ex.Message);
-                    Problem = ex.Message;
-                }
-            }
-            while (await timer.WaitForNextTickAsync(stoppingToken));
+            await ReadAsync(client, path, cancellation);
+            Problem = null;
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (Exception ex) when (!cancellation.IsCancellationRequested)
         {
+            // Shown on the monitoring page; logged once, not every few seconds.
+            if (Problem is null) Logger.LogWarning("Cannot read queue lengths from the RabbitMQ management API: {Reason}", ex.Message);
+            Problem = ex.Message;
         }
     }
 
     private async Task ReadAsync(HttpClient client, string path, CancellationToken cancellation)
     {
         using var document = JsonDocument.Parse(await client.GetStringAsync(path, cancellation));
-        var now = clock.GetUtcNow();
+        var now = Clock.GetUtcNow();
         lock (_lock)
         {
             foreach (var queue in document.RootElement.EnumerateArray())
