@@ -369,7 +369,8 @@ function Show-Status {
     Write-Host ''
     Write-Host "    Orders API          http://127.0.0.1:5080/orders"
     Write-Host "    Pulse (failed messages, endpoints, monitoring)  http://127.0.0.1:5090/"
-    Write-Host "    ServiceControl API  http://127.0.0.1:5090/api/failed-messages"
+    Write-Host "                        sign in as olivia / olivia-dev-only (ops) or sam / sam-dev-only (support, read only)"
+    Write-Host "    ServiceControl API  http://127.0.0.1:5090/api/failed-messages  (bearer token: support reads, ops acts)"
     Write-Host "    OIDC (dev only)     http://127.0.0.1:5070/realms/conveyor/.well-known/openid-configuration"
     Write-Host "    SMTP catcher (UI)   http://127.0.0.1:$SmtpWebPort  (SMTP on 127.0.0.1:$SmtpPort)"
     Write-Host "    RabbitMQ management http://127.0.0.1:15672  (user $RabbitUser / $DevPassword, vhost $RabbitVhost; local dev only)"
@@ -477,11 +478,13 @@ function Get-DevToken([string] $User, [string] $Password) {
 
 function Find-FailedMessage([string] $CorrelationId, [double] $TimeoutSeconds) {
     # ServiceControl consumes `error` and keeps every failed message: ask it, by the order's correlation id.
+    # Reading needs the support (or ops) role: sam is the realm's support user.
+    $support = @{ Authorization = "Bearer $(Get-DevToken 'sam' 'sam-dev-only')" }
     $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
     do {
-        $page = Invoke-RestMethod -Uri 'http://127.0.0.1:5090/api/failed-messages?status=unresolved&pageSize=500'
+        $page = Invoke-RestMethod -Uri 'http://127.0.0.1:5090/api/failed-messages?status=unresolved&pageSize=500' -Headers $support
         $found = $page.items | Where-Object { $_.correlationId -eq $CorrelationId -and $_.messageType -eq 'Conveyor.Messages.OrderPlaced' } | Select-Object -First 1
-        if ($found) { return Invoke-RestMethod -Uri "http://127.0.0.1:5090/api/failed-messages/$($found.id)" }
+        if ($found) { return Invoke-RestMethod -Uri "http://127.0.0.1:5090/api/failed-messages/$($found.id)" -Headers $support }
         Start-Sleep -Milliseconds 500
     } while ([DateTime]::UtcNow -lt $deadline)
     return $null

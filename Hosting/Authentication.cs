@@ -43,7 +43,8 @@ public static class Authentication
             jwt.MapInboundClaims = false;
             jwt.TokenValidationParameters.NameClaimType = "preferred_username";
             jwt.TokenValidationParameters.RoleClaimType = "roles";
-            jwt.TokenValidationParameters.ClockSkew = TimeSpan.FromSeconds(30);
+            // How far the provider's clock may differ from ours when checking a token's lifetime.
+            jwt.TokenValidationParameters.ClockSkew = section.GetValue("ClockSkew", TimeSpan.FromSeconds(30));
             jwt.Events = new JwtBearerEvents
             {
                 OnTokenValidated = context =>

@@ -103,13 +103,17 @@ public static class Edge
             app.UseHttpsRedirection();
         }
 
+        // Forms post to this host only, and to the identity provider: browsers apply form-action to the redirect
+        // a form's response makes, and signing out is a form whose response redirects to the provider.
+        var provider = Uri.TryCreate(app.Configuration["Authentication:Authority"], UriKind.Absolute, out var authority) ? " " + authority.GetLeftPart(UriPartial.Authority) : "";
+        var contentSecurityPolicy = $"default-src 'self'; frame-ancestors 'none'; form-action 'self'{provider}; base-uri 'none'";
         app.Use((context, next) =>
         {
             var headers = context.Response.Headers;
             headers.XContentTypeOptions = "nosniff";
             headers.XFrameOptions = "DENY";
             headers["Referrer-Policy"] = "no-referrer";
-            headers.ContentSecurityPolicy = "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
+            headers.ContentSecurityPolicy = contentSecurityPolicy;
             return next(context);
         });
         app.UseCors();

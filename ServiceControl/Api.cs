@@ -1,14 +1,19 @@
+using Conveyor.Hosting;
 using Conveyor.ServiceControl.EndpointHealth;
 using Conveyor.ServiceControl.FailedMessages;
 using Conveyor.ServiceControl.Monitoring;
+using Conveyor.ServiceControl.Operators;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
 
 namespace Conveyor.ServiceControl;
 
 /// <summary>
 /// ServiceControl's REST API under <c>/api</c>: the same reads and actions Pulse offers. Errors are
-/// problem details: an unknown id is 404, an action on a message in the wrong state 409.
+/// problem details: an unknown id is 404, an action on a message in the wrong state 409. Every call needs a
+/// bearer token: reads a <c>support</c> or <c>ops</c> role, actions (every POST, PUT, DELETE) <c>ops</c>.
 /// </summary>
 public static class Api
 {
@@ -20,7 +25,13 @@ public static class Api
 
     public static WebApplication MapServiceControlApi(this WebApplication app)
     {
-        var api = app.MapGroup("/api");
+        var api = app.MapGroup("/api").RequireAuthorization(ConveyorRoles.Support);
+        // Every endpoint that changes something also needs ops (the group's support policy applies as well).
+        ((IEndpointConventionBuilder)api).Add(endpoint =>
+        {
+            var methods = endpoint.Metadata.OfType<HttpMethodMetadata>().SelectMany(m => m.HttpMethods);
+            if (methods.Any(method => !HttpMethods.IsGet(method))) endpoint.Metadata.Add(new AuthorizeAttribute(ConveyorRoles.Ops));
+        });
 
         var failed = api.MapGroup("/failed-messages");
         failed.MapGet("/", async Task<Results<Ok<Page<FailedMessageSummary>>, ProblemHttpResult>> (FailedMessageQueries queries, string? status, string? groupId, int? page, int? pageSize, CancellationToken ct) =>
@@ -72,6 +83,8 @@ public static class Api
         api.MapGet("/endpoints", (EndpointStatuses endpoints, CancellationToken ct) => endpoints.ListAsync(ct));
         api.MapDelete("/endpoints/{endpoint}/{host}", async Task<Results<NoContent, ProblemHttpResult>> (string endpoint, string host, EndpointStatuses endpoints, CancellationToken ct) =>
             await endpoints.ForgetAsync(endpoint, host, ct) is { Succeeded: false } failed ? Problem(failed) : TypedResults.NoContent());
+        api.MapGet("/audit", async (ServiceControlDb db, Guid? messageId, int? take, CancellationToken ct) =>
+            await AuditLog.RecentAsync(db, messageId, Math.Clamp(take ?? 100, 1, 1000), ct));
         api.MapGet("/ingestion", (IngestionStatus status) => status.Current);
         api.MapGet("/monitoring", (QueueLengths queues, EndpointThroughput throughput) => new
         {

@@ -4,6 +4,7 @@ using Conveyor.ServiceControl;
 using Conveyor.ServiceControl.EndpointHealth;
 using Conveyor.ServiceControl.FailedMessages;
 using Conveyor.ServiceControl.Monitoring;
+using Conveyor.ServiceControl.Operators;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -24,6 +25,8 @@ builder.Services.AddScoped<EditAndRetry>();
 builder.Services.AddScoped<RetryRedirects>();
 builder.Services.AddScoped<FailedMessageQueries>();
 builder.Services.AddScoped<EndpointStatuses>();
+builder.Services.AddHttpContextAccessor();
+builder.Services.AddScoped<AuditLog>();
 
 builder.Services.AddSingleton<EndpointThroughput>();
 builder.Services.AddHttpClient();
@@ -32,7 +35,14 @@ builder.Services.AddHostedService(sp => sp.GetRequiredService<QueueLengths>());
 
 builder.Services.AddHealthChecks().AddCheck<IngestionStatus>("ingestion", tags: [ConveyorEndpoint.ReadyTag]);
 builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
-builder.Services.AddRazorPages();
+builder.AddPulseSignIn();
+builder.Services.AddRazorPages(pages =>
+{
+    // Reading Pulse needs support or ops; PulsePage lets only ops post actions.
+    pages.Conventions.AuthorizeFolder("/", ConveyorRoles.Support);
+    pages.Conventions.AllowAnonymousToPage("/AccessDenied");
+    pages.Conventions.AllowAnonymousToPage("/SignOut");
+});
 
 var app = builder.Build();
 

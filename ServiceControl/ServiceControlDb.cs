@@ -2,19 +2,21 @@ using System.Text.Json;
 using Conveyor.Hosting;
 using Conveyor.ServiceControl.EndpointHealth;
 using Conveyor.ServiceControl.FailedMessages;
+using Conveyor.ServiceControl.Operators;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.ChangeTracking;
 using Microsoft.EntityFrameworkCore.Design;
 
 namespace Conveyor.ServiceControl;
 
-/// <summary>ServiceControl's own database: failed messages with their failure history, redirects, endpoint instances.</summary>
+/// <summary>ServiceControl's own database: failed messages with their failure history, redirects, endpoint instances, the audit log.</summary>
 public sealed class ServiceControlDb(DbContextOptions<ServiceControlDb> options) : DbContext(options)
 {
     public DbSet<FailedMessage> FailedMessages => Set<FailedMessage>();
     public DbSet<FailureRecord> Failures => Set<FailureRecord>();
     public DbSet<RetryRedirect> RetryRedirects => Set<RetryRedirect>();
     public DbSet<EndpointInstance> EndpointInstances => Set<EndpointInstance>();
+    public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
 
     protected override void OnModelCreating(ModelBuilder model)
     {
@@ -59,6 +61,17 @@ public sealed class ServiceControlDb(DbContextOptions<ServiceControlDb> options)
             instance.ToTable("endpoint_instances");
             instance.HasKey(i => new { i.Endpoint, i.Host });
             instance.OwnsMany(i => i.Checks, checks => checks.ToJson("checks"));
+        });
+
+        model.Entity<AuditEntry>(entry =>
+        {
+            entry.ToTable("audit_log");
+            entry.HasKey(e => e.Id);
+            entry.Property(e => e.OperatorId).HasMaxLength(200);
+            entry.Property(e => e.OperatorName).HasMaxLength(200);
+            entry.Property(e => e.Action).HasConversion<string>().HasMaxLength(32);
+            // "Who retried this message?" looks a message id up in the arrays.
+            entry.HasIndex(e => e.MessageIds).HasMethod("gin");
         });
     }
 }

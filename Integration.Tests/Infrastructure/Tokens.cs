@@ -20,6 +20,8 @@ public static class Tokens
         ["olivia"] = "olivia-dev-only",
     };
 
+    public static string PasswordOf(string user) => Passwords[user];
+
     public static async Task<string> ForAsync(string user, Uri? authority = null)
     {
         using var http = new HttpClient();
@@ -34,6 +36,29 @@ public static class Tokens
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.That(response.IsSuccessStatusCode, Is.True, $"a token for {user}: {body}");
         return body.GetProperty("access_token").GetString()!;
+    }
+
+    /// <summary>A service client's token (client credentials), as an automation would get one.</summary>
+    public static async Task<string> ForClientAsync(string clientId, string secret)
+    {
+        using var http = new HttpClient();
+        var response = await http.PostAsync($"{RunningSystem.Authority}/protocol/openid-connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials",
+            ["client_id"] = clientId,
+            ["client_secret"] = secret,
+        }));
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.That(response.IsSuccessStatusCode, Is.True, $"a token for {clientId}: {body}");
+        return body.GetProperty("access_token").GetString()!;
+    }
+
+    /// <summary>When the token stops being valid (its <c>exp</c> claim).</summary>
+    public static DateTimeOffset ExpiryOf(string token)
+    {
+        var payload = token.Split('.')[1].Replace('-', '+').Replace('_', '/');
+        var json = JsonDocument.Parse(Convert.FromBase64String(payload.PadRight(payload.Length + (4 - payload.Length % 4) % 4, '=')));
+        return DateTimeOffset.FromUnixTimeSeconds(json.RootElement.GetProperty("exp").GetInt64());
     }
 
     /// <summary>An HTTP client that calls as <paramref name="user"/>, with a fresh token whenever the last one nears expiry.</summary>

@@ -50,6 +50,11 @@ public class AnOperatorPutsFailuresRightInPulse : PulseFixture
         await WaitForState(order, "Confirmed");
         // The page refreshes itself: the record turns Resolved once Payments confirms the retry.
         await Expect(Page.Locator("[data-test=status]")).ToHaveTextAsync("Resolved");
+        // Who did it is on the message and in the audit log.
+        await Expect(Page.Locator("#actions [data-test=audit-operator]")).ToHaveTextAsync("olivia");
+        await Expect(Page.Locator("#actions [data-test=audit-action]")).ToHaveTextAsync("Retry");
+        await Page.GotoAsync("/audit");
+        await Expect(Page.Locator("[data-test=audit-entry]").Filter(new() { HasText = "olivia" }).First).ToContainTextAsync("Retry");
 
         await Page.GotoAsync("/failed/messages");
         await Expect(Page.Locator("[data-test=messages]")).ToBeVisibleAsync();

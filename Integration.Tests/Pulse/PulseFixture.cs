@@ -1,4 +1,5 @@
 using System.Net.Http.Json;
+using System.Text.RegularExpressions;
 using Integration.Tests.Infrastructure;
 using Integration.Tests.System;
 using Microsoft.Playwright;
@@ -15,8 +16,9 @@ public abstract class PulseFixture : SystemFixture
 
     private IPlaywright _playwright = null!;
     private IBrowser _browser = null!;
-    private IBrowserContext _context = null!;
+    private readonly List<IBrowserContext> _sessions = [];
 
+    /// <summary>Olivia's browser, signed into Pulse: she has the ops role.</summary>
     protected IPage Page = null!;
     protected ServiceControlClient ServiceControl = null!;
     protected HttpClient PaymentsAdmin = null!;
@@ -36,17 +38,11 @@ public abstract class PulseFixture : SystemFixture
             Headless = true,
             Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
         });
-        _context = await _browser.NewContextAsync(new BrowserNewContextOptions
-        {
-            BaseURL = RunningSystem.ServiceControlApi.ToString(),
-            ViewportSize = new ViewportSize { Width = 1300, Height = 900 },
-        });
-        // Deadlines for what the operator waits to see (a failure arriving, a live refresh), not delays.
-        _context.SetDefaultTimeout(30_000);
         Assertions.SetDefaultExpectTimeout(30_000);
-        Page = await _context.NewPageAsync();
-        // Every action asks for confirmation; the operator says yes.
-        Page.Dialog += async (_, dialog) => await dialog.AcceptAsync();
+        Page = await NewSessionAsync();
+        await Page.GotoAsync("/");
+        await SignInAsync(Page, "olivia");
+        await Expect(Page.Locator("[data-test=operator]")).ToHaveTextAsync("olivia");
         ServiceControl = ServiceControlClient.ForRunningSystem();
         PaymentsAdmin = Tokens.ClientAs("olivia", RunningSystem.PaymentsApi);
     }
@@ -54,7 +50,7 @@ public abstract class PulseFixture : SystemFixture
     [OneTimeTearDown]
     public async Task CloseTheBrowser()
     {
-        if (_context is not null) await _context.CloseAsync();
+        foreach (var session in _sessions) await session.CloseAsync();
         if (_browser is not null) await _browser.CloseAsync();
         _playwright?.Dispose();
         ServiceControl?.Dispose();
@@ -63,14 +59,44 @@ public abstract class PulseFixture : SystemFixture
 
     protected static ILocatorAssertions Expect(ILocator locator) => Assertions.Expect(locator);
 
+    protected static IPageAssertions Expect(IPage page) => Assertions.Expect(page);
+
+    /// <summary>A browser session of its own (no cookies), on Pulse.</summary>
+    protected async Task<IPage> NewSessionAsync()
+    {
+        var session = await _browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = RunningSystem.ServiceControlApi.ToString(),
+            ViewportSize = new ViewportSize { Width = 1300, Height = 900 },
+        });
+        _sessions.Add(session);
+        // Deadlines for what the operator waits to see (a failure arriving, a live refresh), not delays.
+        session.SetDefaultTimeout(30_000);
+        var page = await session.NewPageAsync();
+        // Every action asks for confirmation; the operator says yes.
+        page.Dialog += async (_, dialog) => await dialog.AcceptAsync();
+        return page;
+    }
+
+    /// <summary>On the identity provider's login page (where Pulse sent the browser), signs in as <paramref name="user"/>.</summary>
+    protected static async Task SignInAsync(IPage page, string user, string? password = null)
+    {
+        await Expect(page).ToHaveURLAsync(new Regex($"^{Regex.Escape(LoginPage)}"));
+        await page.Locator("#username").FillAsync(user);
+        await page.Locator("#password").FillAsync(password ?? Tokens.PasswordOf(user));
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+    }
+
+    protected static string LoginPage => $"{RunningSystem.Authority}/login-actions/authenticate";
+
     protected Task SetProviderOutage(bool active) => PaymentsAdmin.PutAsJsonAsync("/admin/provider-outage", new { active });
 
-    protected async Task Screenshot(string name)
+    protected async Task Screenshot(string name, IPage? page = null)
     {
         var folder = Path.Combine(RunningSystem.FindRepositoryRoot(), ".artifacts", "screenshots");
         Directory.CreateDirectory(folder);
         var path = Path.Combine(folder, $"{name}.png");
-        await Page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true });
+        await (page ?? Page).ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true });
         TestContext.AddTestAttachment(path, name);
     }
 

@@ -8,9 +8,9 @@ using Integration.Tests.System;
 namespace Integration.Tests.Security;
 
 /// <summary>
-/// The real Orders and Payments processes against tokens of every kind. This fixture's provider issues roles
-/// in Keycloak's shape (<c>realm_access.roles</c>), so every acceptance here also proves the realm export and
-/// the role mapping agree.
+/// The real Orders, Payments and ServiceControl processes against tokens of every kind. This fixture's provider
+/// issues roles in Keycloak's shape (<c>realm_access.roles</c>), so every acceptance here also proves the realm
+/// export and the role mapping agree.
 /// </summary>
 public class TheApisCheckEveryToken : SystemFixture
 {
@@ -44,6 +44,12 @@ public class TheApisCheckEveryToken : SystemFixture
             foreign = await Tokens.ForAsync("alice", otherProvider.Authority);
         }
 
+        // An ops token that lives 3 s: accepted first, then (once its expiry and the 1 s clock skew the test
+        // system allows have passed) refused. And an ops token without the API audience.
+        var shortLived = await Tokens.ForClientAsync(TestRealm.ShortLivedClient, TestRealm.Secret);
+        var acceptedBeforeExpiry = await SendAsync(RunningSystem.PaymentsApi, HttpMethod.Get, "/admin/provider-outage", shortLived);
+        var otherAudience = await Tokens.ForClientAsync(TestRealm.OtherAudienceClient, TestRealm.Secret);
+
         var parts = alice.Split('.');
         var tampered = $"{parts[0]}.{parts[1]}.{(parts[2][0] == 'A' ? 'B' : 'A')}{parts[2][1..]}";
         var placed = await SendAsync(RunningSystem.OrdersApi, HttpMethod.Post, "/orders", alice, AnOrder());
@@ -66,23 +72,41 @@ public class TheApisCheckEveryToken : SystemFixture
             ("no token on the outage switch", RunningSystem.PaymentsApi, HttpMethod.Get, "/admin/provider-outage", null, null, HttpStatusCode.Unauthorized),
             ("ops on the outage switch", RunningSystem.PaymentsApi, HttpMethod.Get, "/admin/provider-outage", olivia, null, HttpStatusCode.OK),
             ("health needs no token", RunningSystem.OrdersApi, HttpMethod.Get, "/health/ready", null, null, HttpStatusCode.OK),
+            ("expired", RunningSystem.PaymentsApi, HttpMethod.Get, "/admin/provider-outage", shortLived, null, HttpStatusCode.Unauthorized),
+            ("wrong audience", RunningSystem.PaymentsApi, HttpMethod.Get, "/admin/provider-outage", otherAudience, null, HttpStatusCode.Unauthorized),
+            ("no token on ServiceControl", RunningSystem.ServiceControlApi, HttpMethod.Get, "/api/failed-messages", null, null, HttpStatusCode.Unauthorized),
+            ("customer reads ServiceControl", RunningSystem.ServiceControlApi, HttpMethod.Get, "/api/failed-messages", alice, null, HttpStatusCode.Forbidden),
+            ("support reads failed messages", RunningSystem.ServiceControlApi, HttpMethod.Get, "/api/failed-messages", sam, null, HttpStatusCode.OK),
+            ("support reads the audit log", RunningSystem.ServiceControlApi, HttpMethod.Get, "/api/audit", sam, null, HttpStatusCode.OK),
+            ("support cannot retry", RunningSystem.ServiceControlApi, HttpMethod.Post, "/api/failed-messages/retry-all", sam, null, HttpStatusCode.Forbidden),
+            ("support cannot set a redirect", RunningSystem.ServiceControlApi, HttpMethod.Put, "/api/retry-redirects/payments", sam, new { toQueue = "elsewhere" }, HttpStatusCode.Forbidden),
+            ("ops retries", RunningSystem.ServiceControlApi, HttpMethod.Post, "/api/failed-messages/retry-all", olivia, null, HttpStatusCode.Accepted),
+            ("ops reads endpoints", RunningSystem.ServiceControlApi, HttpMethod.Get, "/api/endpoints", olivia, null, HttpStatusCode.OK),
         };
 
-        var results = new List<(string What, HttpStatusCode Expected, HttpStatusCode Actual, string? MediaType)>();
+        var expiredAt = Tokens.ExpiryOf(shortLived) + TimeSpan.FromSeconds(1);
+        if (DateTimeOffset.UtcNow <= expiredAt) await Task.Delay(expiredAt - DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(500));
+
+        var results = new List<(string What, HttpStatusCode Expected, HttpStatusCode Actual, string? MediaType, string Challenge)>();
         foreach (var c in cases)
         {
             var response = await SendAsync(c.Api, c.Method, c.Path, c.Token, c.Body);
-            results.Add((c.What, c.Expected, response.StatusCode, response.Content.Headers.ContentType?.MediaType));
+            results.Add((c.What, c.Expected, response.StatusCode, response.Content.Headers.ContentType?.MediaType, response.Headers.WwwAuthenticate.ToString()));
         }
 
         Assert.Multiple(() =>
         {
             Assert.That(placed.StatusCode, Is.EqualTo(HttpStatusCode.Accepted), "a customer token in Keycloak's claim shape places an order");
-            foreach (var (what, expected, actual, mediaType) in results)
+            Assert.That(acceptedBeforeExpiry.StatusCode, Is.EqualTo(HttpStatusCode.OK), "the short-lived token works before it expires");
+            foreach (var (what, expected, actual, mediaType, _) in results)
             {
                 Assert.That(actual, Is.EqualTo(expected), what);
                 if ((int)actual >= 400) Assert.That(mediaType, Is.EqualTo("application/problem+json"), what);
             }
+
+            // The bearer handler says why: the refusals are for the reason the row names.
+            Assert.That(results.Single(r => r.What == "expired").Challenge, Does.Contain("expired"), "expired");
+            Assert.That(results.Single(r => r.What == "wrong audience").Challenge, Does.Contain("audience"), "wrong audience");
         });
     }
 }

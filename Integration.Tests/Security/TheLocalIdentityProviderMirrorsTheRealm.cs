@@ -107,4 +107,30 @@ public class TheLocalIdentityProviderMirrorsTheRealm
             Assert.That(ErrorOf(audienceOnly), Is.EqualTo("invalid_client"), "the API audience client never gets tokens");
         });
     }
+
+    [Test]
+    public async Task An_authorization_request_for_an_unregistered_redirect_or_a_client_without_the_code_flow_is_refused()
+    {
+        await using var provider = await LocalIdentityProvider.StartAsync(15072);
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
+
+        async Task<HttpStatusCode> AuthorizeAsync(string clientId, string redirectUri)
+        {
+            var query = $"client_id={clientId}&redirect_uri={Uri.EscapeDataString(redirectUri)}&response_type=code&scope=openid"
+                        + "&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256&state=s&nonce=n";
+            using var response = await http.GetAsync($"{provider.Authority}/protocol/openid-connect/auth?{query}");
+            return response.StatusCode;
+        }
+
+        var registered = await AuthorizeAsync("pulse", "http://127.0.0.1:5090/signin-oidc");
+        var unregistered = await AuthorizeAsync("pulse", "http://attacker.example/signin-oidc");
+        var serviceClient = await AuthorizeAsync("conveyor-ops-automation", "http://127.0.0.1:5090/signin-oidc");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(registered, Is.EqualTo(HttpStatusCode.Found), "a registered redirect goes on to the login page");
+            Assert.That(unregistered, Is.EqualTo(HttpStatusCode.BadRequest), "never redirect a code to an unregistered address");
+            Assert.That(serviceClient, Is.EqualTo(HttpStatusCode.BadRequest), "a service client has no browser sign-in");
+        });
+    }
 }

@@ -160,9 +160,13 @@ public class ServiceControlPutsFailuresRight : SystemFixture
         var retryArchived = await _serviceControl.PostAsync($"/api/failed-messages/{id}/retry");
         var archiveAgain = await _serviceControl.PostAsync($"/api/failed-messages/{id}/archive");
         var unarchive = await _serviceControl.PostAsync("/api/failed-messages/unarchive", new { ids = new[] { id } });
+        var audit = await _serviceControl.Http.GetFromJsonAsync<JsonElement[]>($"/api/audit?messageId={id}");
 
         Assert.Multiple(async () =>
         {
+            // The audit log names who did what, newest first; the two refused actions changed nothing and are not in it.
+            Assert.That(audit!.Select(e => (e.GetProperty("operatorName").GetString(), e.GetProperty("action").GetString())),
+                Is.EqualTo(new[] { ("olivia", "Unarchive"), ("olivia", "Archive") }));
             Assert.That(archive.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
             Assert.That(archivedList.Select(m => m.GetProperty("id").GetGuid()), Has.Member(id));
             Assert.That(unresolvedList.Select(m => m.GetProperty("id").GetGuid()), Has.No.Member(id));

@@ -83,6 +83,10 @@ public sealed class RunningSystem : IAsyncDisposable
         ["ServiceControl__QueueLengthPollInterval"] = "00:00:01",
         ["Authentication__Authority"] = Authority.ToString(),
         ["Authentication__RequireHttpsMetadata"] = "false",
+        // One second, so a test can see a token expire without waiting out production's 30 s.
+        ["Authentication__ClockSkew"] = "00:00:01",
+        // The realm with the test's own clients added (read by the identity provider only).
+        ["Realm__File"] = TestRealm.File,
     };
 
     /// <summary>Starts the four processes; <paramref name="overrides"/> replace or add settings (environment variable names).</summary>
@@ -118,6 +122,9 @@ public sealed class RunningSystem : IAsyncDisposable
             DO $$ BEGIN
                 IF to_regclass('failed_messages') IS NOT NULL THEN
                     TRUNCATE failed_messages, failures, retry_redirects, endpoint_instances;
+                END IF;
+                IF to_regclass('audit_log') IS NOT NULL THEN
+                    TRUNCATE audit_log;
                 END IF;
             END $$;
             """);

@@ -15,7 +15,8 @@ public sealed class ServiceControlClient(HttpClient http) : IDisposable
 
     public void Dispose() => Http.Dispose();
 
-    public static ServiceControlClient ForRunningSystem() => new(new HttpClient { BaseAddress = RunningSystem.ServiceControlApi });
+    /// <summary>Calls as olivia, who has the ops role (reading and every action).</summary>
+    public static ServiceControlClient ForRunningSystem() => new(Tokens.ClientAs("olivia", RunningSystem.ServiceControlApi));
 
     /// <summary>Every stored message in <paramref name="status"/> (unresolved by default).</summary>
     public async Task<IReadOnlyList<JsonElement>> ListAsync(string status = "Unresolved", string? groupId = null)

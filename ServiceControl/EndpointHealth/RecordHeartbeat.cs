@@ -1,5 +1,6 @@
 using Conveyor.Hosting.ServiceControl;
 using Conveyor.ServiceControl.Monitoring;
+using Conveyor.ServiceControl.Operators;
 using Microsoft.EntityFrameworkCore;
 
 namespace Conveyor.ServiceControl.EndpointHealth;
@@ -24,7 +25,7 @@ public static class EndpointHeartbeatHandler
 }
 
 /// <summary>Reads the endpoint instances with their up/down state.</summary>
-public sealed class EndpointStatuses(ServiceControlDb db, ServiceControlOptions options, TimeProvider clock)
+public sealed class EndpointStatuses(ServiceControlDb db, AuditLog audit, ServiceControlOptions options, TimeProvider clock)
 {
     public async Task<IReadOnlyList<EndpointInstanceStatus>> ListAsync(CancellationToken cancellation)
     {
@@ -43,6 +44,7 @@ public sealed class EndpointStatuses(ServiceControlDb db, ServiceControlOptions 
         if (instance is null) return ActionOutcome.NotFound($"No instance of {endpoint} on {host}.");
         if (instance.IsUp(clock.GetUtcNow(), options.HeartbeatGracePeriod)) return ActionOutcome.Conflict($"{endpoint} on {host} is up; only an instance that is down can be forgotten.");
         db.EndpointInstances.Remove(instance);
+        audit.Record(AuditAction.ForgetEndpointInstance, $"forgot {endpoint} on {host}");
         await db.SaveChangesAsync(cancellation);
         return ActionOutcome.Done(1, $"Forgot {endpoint} on {host}.");
     }

@@ -1,23 +1,24 @@
+using Conveyor.ServiceControl.Operators;
 using Microsoft.EntityFrameworkCore;
 
 namespace Conveyor.ServiceControl.FailedMessages;
 
 /// <summary>Archive (put aside, not retried) and unarchive (back into the list): one, selected or a group.</summary>
-public sealed class ArchiveFailedMessages(ServiceControlDb db, TimeProvider clock)
+public sealed class ArchiveFailedMessages(ServiceControlDb db, AuditLog audit, TimeProvider clock)
 {
     public Task<ActionOutcome> ArchiveAsync(IReadOnlyCollection<Guid> ids, CancellationToken cancellation) =>
-        ChangeAsync(ids, m => m.CanArchive, m => m.Archive(clock.GetUtcNow()), "archived", "only unresolved messages can be archived", cancellation);
+        ChangeAsync(ids, m => m.CanArchive, m => m.Archive(clock.GetUtcNow()), AuditAction.Archive, "archived", "only unresolved messages can be archived", cancellation);
 
     public Task<ActionOutcome> UnarchiveAsync(IReadOnlyCollection<Guid> ids, CancellationToken cancellation) =>
-        ChangeAsync(ids, m => m.CanUnarchive, m => m.Unarchive(clock.GetUtcNow()), "unarchived", "only archived messages can be unarchived", cancellation);
+        ChangeAsync(ids, m => m.CanUnarchive, m => m.Unarchive(clock.GetUtcNow()), AuditAction.Unarchive, "unarchived", "only archived messages can be unarchived", cancellation);
 
     public Task<ActionOutcome> ArchiveGroupAsync(string groupId, CancellationToken cancellation) =>
-        ChangeGroupAsync(groupId, FailedMessageStatus.Unresolved, m => m.Archive(clock.GetUtcNow()), "archived", cancellation);
+        ChangeGroupAsync(groupId, FailedMessageStatus.Unresolved, m => m.Archive(clock.GetUtcNow()), AuditAction.Archive, "archived", cancellation);
 
     public Task<ActionOutcome> UnarchiveGroupAsync(string groupId, CancellationToken cancellation) =>
-        ChangeGroupAsync(groupId, FailedMessageStatus.Archived, m => m.Unarchive(clock.GetUtcNow()), "unarchived", cancellation);
+        ChangeGroupAsync(groupId, FailedMessageStatus.Archived, m => m.Unarchive(clock.GetUtcNow()), AuditAction.Unarchive, "unarchived", cancellation);
 
-    private async Task<ActionOutcome> ChangeAsync(IReadOnlyCollection<Guid> ids, Func<FailedMessage, bool> allowed, Action<FailedMessage> change, string done, string rule, CancellationToken cancellation)
+    private async Task<ActionOutcome> ChangeAsync(IReadOnlyCollection<Guid> ids, Func<FailedMessage, bool> allowed, Action<FailedMessage> change, AuditAction action, string done, string rule, CancellationToken cancellation)
     {
         if (ids.Count == 0) return ActionOutcome.Invalid("Select at least one message.");
         var messages = await db.FailedMessages.Where(m => ids.Contains(m.Id)).ToListAsync(cancellation);
@@ -27,17 +28,21 @@ public sealed class ArchiveFailedMessages(ServiceControlDb db, TimeProvider cloc
         if (wrongState.Count > 0) return ActionOutcome.Conflict(string.Join(" ", wrongState.Select(m => $"Message {m.Id} is {m.Status}; {rule}.")));
 
         foreach (var message in messages) change(message);
+        audit.Record(action, $"{Messages(messages.Count)} (selected)", messages.Select(m => m.Id));
         await db.SaveChangesAsync(cancellation);
-        return ActionOutcome.Done(messages.Count, messages.Count == 1 ? $"1 message {done}." : $"{messages.Count} messages {done}.");
+        return ActionOutcome.Done(messages.Count, $"{Messages(messages.Count)} {done}.");
     }
 
-    private async Task<ActionOutcome> ChangeGroupAsync(string groupId, FailedMessageStatus status, Action<FailedMessage> change, string done, CancellationToken cancellation)
+    private async Task<ActionOutcome> ChangeGroupAsync(string groupId, FailedMessageStatus status, Action<FailedMessage> change, AuditAction action, string done, CancellationToken cancellation)
     {
         var group = await FailureGroups.FindAsync(db, groupId, status, cancellation);
         if (group is null) return ActionOutcome.NotFound($"No group {groupId} of {status.ToString().ToLowerInvariant()} messages.");
         var messages = await group.Value.Members.ToListAsync(cancellation);
         foreach (var message in messages) change(message);
+        audit.Record(action, $"{Messages(messages.Count)} (group {groupId})", messages.Select(m => m.Id));
         await db.SaveChangesAsync(cancellation);
-        return ActionOutcome.Done(messages.Count, $"{messages.Count} messages {done}.");
+        return ActionOutcome.Done(messages.Count, $"{Messages(messages.Count)} {done}.");
     }
+
+    private static string Messages(int count) => count == 1 ? "1 message" : $"{count} messages";
 }

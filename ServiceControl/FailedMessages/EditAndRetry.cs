@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Conveyor.ServiceControl.Operators;
 
 namespace Conveyor.ServiceControl.FailedMessages;
 
@@ -7,7 +8,7 @@ namespace Conveyor.ServiceControl.FailedMessages;
 /// Fix a message's JSON body and send the fixed copy under a new message id (linked to the original by a
 /// header); the original is resolved by the edit. For a message that can never succeed as it was sent.
 /// </summary>
-public sealed class EditAndRetry(ServiceControlDb db, RetrySender sender, TimeProvider clock, ILogger<EditAndRetry> logger)
+public sealed class EditAndRetry(ServiceControlDb db, RetrySender sender, AuditLog audit, TimeProvider clock, ILogger<EditAndRetry> logger)
 {
     public async Task<(ActionOutcome Outcome, Guid? NewMessageId)> SendAsync(Guid id, string editedBody, CancellationToken cancellation)
     {
@@ -33,6 +34,7 @@ public sealed class EditAndRetry(ServiceControlDb db, RetrySender sender, TimePr
         var newId = Guid.CreateVersion7();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellation);
         message.ReplacedBy(newId, clock.GetUtcNow());
+        audit.Record(AuditAction.EditAndRetry, $"sent an edited copy as {newId}", [id]);
         await db.SaveChangesAsync(cancellation);
         try
         {

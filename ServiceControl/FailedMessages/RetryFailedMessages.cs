@@ -1,3 +1,4 @@
+using Conveyor.ServiceControl.Operators;
 using Microsoft.EntityFrameworkCore;
 
 namespace Conveyor.ServiceControl.FailedMessages;
@@ -6,7 +7,7 @@ namespace Conveyor.ServiceControl.FailedMessages;
 /// Retry one, selected, a group or all: each message goes back to the queue it failed in (or where a
 /// redirect points), and waits in <see cref="FailedMessageStatus.RetryIssued"/> for the endpoint's confirmation.
 /// </summary>
-public sealed class RetryFailedMessages(ServiceControlDb db, RetrySender sender, TimeProvider clock, ILogger<RetryFailedMessages> logger)
+public sealed class RetryFailedMessages(ServiceControlDb db, RetrySender sender, AuditLog audit, TimeProvider clock, ILogger<RetryFailedMessages> logger)
 {
     private const int ChunkSize = 100;
 
@@ -21,24 +22,24 @@ public sealed class RetryFailedMessages(ServiceControlDb db, RetrySender sender,
         var withoutQueue = messages.Where(m => m.Queue is null).ToList();
         if (withoutQueue.Count > 0) return ActionOutcome.Conflict(string.Join(" ", withoutQueue.Select(m => $"Message {m.Id} does not say which queue it failed in; it cannot be retried.")));
 
-        return await RetryChunksAsync(messages.Select(m => m.Id).ToList(), cancellation);
+        return await RetryChunksAsync(messages.Select(m => m.Id).ToList(), "selected", cancellation);
     }
 
     public async Task<ActionOutcome> RetryGroupAsync(string groupId, CancellationToken cancellation)
     {
         var group = await FailureGroups.FindAsync(db, groupId, FailedMessageStatus.Unresolved, cancellation);
         if (group is null) return ActionOutcome.NotFound($"No group {groupId} of unresolved messages.");
-        return await RetryRetryableAsync(group.Value.Members, cancellation);
+        return await RetryRetryableAsync(group.Value.Members, $"group {groupId}", cancellation);
     }
 
     public Task<ActionOutcome> RetryAllAsync(CancellationToken cancellation) =>
-        RetryRetryableAsync(db.FailedMessages.Where(m => m.Status == FailedMessageStatus.Unresolved), cancellation);
+        RetryRetryableAsync(db.FailedMessages.Where(m => m.Status == FailedMessageStatus.Unresolved), "all", cancellation);
 
     /// <summary>A message that does not say which queue it failed in stays in the list; the outcome says how many.</summary>
-    private async Task<ActionOutcome> RetryRetryableAsync(IQueryable<FailedMessage> messages, CancellationToken cancellation)
+    private async Task<ActionOutcome> RetryRetryableAsync(IQueryable<FailedMessage> messages, string scope, CancellationToken cancellation)
     {
         var candidates = await messages.Select(m => new { m.Id, m.Queue }).ToListAsync(cancellation);
-        var outcome = await RetryChunksAsync(candidates.Where(m => m.Queue != null).Select(m => m.Id).ToList(), cancellation);
+        var outcome = await RetryChunksAsync(candidates.Where(m => m.Queue != null).Select(m => m.Id).ToList(), scope, cancellation);
         var withoutQueue = candidates.Count(m => m.Queue == null);
         return withoutQueue == 0 || !outcome.Succeeded
             ? outcome
@@ -49,7 +50,7 @@ public sealed class RetryFailedMessages(ServiceControlDb db, RetrySender sender,
     /// Per chunk: mark as issued, send (each send confirmed by the broker), then commit. If a send fails the
     /// chunk's marks roll back; messages already sent still resolve when their endpoint confirms them.
     /// </summary>
-    private async Task<ActionOutcome> RetryChunksAsync(List<Guid> ids, CancellationToken cancellation)
+    private async Task<ActionOutcome> RetryChunksAsync(List<Guid> ids, string scope, CancellationToken cancellation)
     {
         var redirects = await db.RetryRedirects.ToDictionaryAsync(r => r.FromQueue, r => r.ToQueue, cancellation);
         var retried = 0;
@@ -59,6 +60,7 @@ public sealed class RetryFailedMessages(ServiceControlDb db, RetrySender sender,
             var messages = await db.FailedMessages.Where(m => chunk.Contains(m.Id) && m.Status == FailedMessageStatus.Unresolved).ToListAsync(cancellation);
             var now = clock.GetUtcNow();
             foreach (var message in messages) message.RetryIssued(now);
+            audit.Record(AuditAction.Retry, $"{Messages(messages.Count)} ({scope})", messages.Select(m => m.Id));
             await db.SaveChangesAsync(cancellation);
             try
             {
@@ -79,6 +81,8 @@ public sealed class RetryFailedMessages(ServiceControlDb db, RetrySender sender,
         }
 
         logger.LogInformation("Retried {Count} failed messages", retried);
-        return ActionOutcome.Done(retried, retried == 1 ? "1 message retried." : $"{retried} messages retried.");
+        return ActionOutcome.Done(retried, $"{Messages(retried)} retried.");
     }
+
+    private static string Messages(int count) => count == 1 ? "1 message" : $"{count} messages";
 }

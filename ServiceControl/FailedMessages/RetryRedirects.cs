@@ -1,4 +1,4 @@
-using Microsoft.EntityFrameworkCore;
+using Conveyor.ServiceControl.Operators;
 
 namespace Conveyor.ServiceControl.FailedMessages;
 
@@ -21,7 +21,7 @@ public sealed class RetryRedirect
 }
 
 /// <summary>Adding, changing and removing redirects: one implementation for the API and Pulse.</summary>
-public sealed class RetryRedirects(ServiceControlDb db, TimeProvider clock)
+public sealed class RetryRedirects(ServiceControlDb db, AuditLog audit, TimeProvider clock)
 {
     public async Task<(ActionOutcome Outcome, RetryRedirect? Redirect)> SetAsync(string? fromQueue, string? toQueue, CancellationToken cancellation)
     {
@@ -29,12 +29,18 @@ public sealed class RetryRedirects(ServiceControlDb db, TimeProvider clock)
         var redirect = await db.RetryRedirects.FindAsync([fromQueue], cancellation);
         if (redirect is null) db.RetryRedirects.Add(redirect = new RetryRedirect { FromQueue = fromQueue!, CreatedAt = clock.GetUtcNow() });
         redirect.ToQueue = toQueue!;
+        audit.Record(AuditAction.SetRetryRedirect, $"retries for {fromQueue} go to {toQueue}");
         await db.SaveChangesAsync(cancellation);
         return (ActionOutcome.Done(1, $"Retries for {fromQueue} now go to {toQueue}."), redirect);
     }
 
-    public async Task<ActionOutcome> RemoveAsync(string fromQueue, CancellationToken cancellation) =>
-        await db.RetryRedirects.Where(r => r.FromQueue == fromQueue).ExecuteDeleteAsync(cancellation) > 0
-            ? ActionOutcome.Done(1, $"Retries for {fromQueue} go to {fromQueue} again.")
-            : ActionOutcome.NotFound($"No redirect from {fromQueue}.");
+    public async Task<ActionOutcome> RemoveAsync(string fromQueue, CancellationToken cancellation)
+    {
+        var redirect = await db.RetryRedirects.FindAsync([fromQueue], cancellation);
+        if (redirect is null) return ActionOutcome.NotFound($"No redirect from {fromQueue}.");
+        db.RetryRedirects.Remove(redirect);
+        audit.Record(AuditAction.RemoveRetryRedirect, $"retries for {fromQueue} go to {fromQueue} again (not {redirect.ToQueue})");
+        await db.SaveChangesAsync(cancellation);
+        return ActionOutcome.Done(1, $"Retries for {fromQueue} go to {fromQueue} again.");
+    }
 }

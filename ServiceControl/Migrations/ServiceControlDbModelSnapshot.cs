@@ -240,6 +240,58 @@ namespace Conveyor.ServiceControl.Migrations
                     b.ToTable("retry_redirects", (string)null);
                 });
 
+            modelBuilder.Entity("Conveyor.ServiceControl.Operators.AuditEntry", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Action")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("action");
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("at");
+
+                    b.Property<string>("Detail")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("detail");
+
+                    b.PrimitiveCollection<Guid[]>("MessageIds")
+                        .IsRequired()
+                        .HasColumnType("uuid[]")
+                        .HasColumnName("message_ids");
+
+                    b.Property<string>("OperatorId")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("operator_id");
+
+                    b.Property<string>("OperatorName")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("operator_name");
+
+                    b.HasKey("Id")
+                        .HasName("pk_audit_log");
+
+                    b.HasIndex("MessageIds")
+                        .HasDatabaseName("ix_audit_log_message_ids");
+
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("MessageIds"), "gin");
+
+                    b.ToTable("audit_log", (string)null);
+                });
+
             modelBuilder.Entity("Conveyor.ServiceControl.EndpointHealth.EndpointInstance", b =>
                 {
                     b.OwnsMany("Conveyor.Hosting.ServiceControl.CheckResult", "Checks", b1 =>

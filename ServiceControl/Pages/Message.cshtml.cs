@@ -1,18 +1,23 @@
 using Conveyor.ServiceControl.FailedMessages;
+using Conveyor.ServiceControl.Operators;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Conveyor.ServiceControl.Pages;
 
 /// <summary>One failed message in full, with what can be done about it.</summary>
-public sealed class MessageModel(FailedMessageQueries queries, RetryFailedMessages retry, ArchiveFailedMessages archive, EditAndRetry edit, TimeProvider clock) : PulsePage(clock)
+public sealed class MessageModel(FailedMessageQueries queries, RetryFailedMessages retry, ArchiveFailedMessages archive, EditAndRetry edit, ServiceControlDb db, TimeProvider clock) : PulsePage(clock)
 {
     public FailedMessageDetail Message { get; private set; } = null!;
+
+    /// <summary>Who retried, archived or edited this message, newest first.</summary>
+    public IReadOnlyList<AuditEntry> Actions { get; private set; } = [];
 
     public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellation)
     {
         var message = await queries.GetAsync(id, cancellation);
         if (message is null) return NotFound();
         Message = message;
+        Actions = await AuditLog.RecentAsync(db, id, take: 50, cancellation);
         return Page();
     }
 

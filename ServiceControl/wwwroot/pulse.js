@@ -10,8 +10,13 @@
         if (document.activeElement && ["TEXTAREA", "INPUT"].includes(document.activeElement.tagName) && document.activeElement.type !== "checkbox") return;
         let response;
         try {
-            response = await fetch(location.href, { headers: { "X-Pulse-Refresh": "1" }, cache: "no-store" });
+            response = await fetch(location.href, { headers: { "X-Pulse-Refresh": "1" }, cache: "no-store", redirect: "manual" });
         } catch {
+            return;
+        }
+        // The session ended (the answer is a redirect to sign in): load the page, which signs in again.
+        if (response.type === "opaqueredirect") {
+            location.reload();
             return;
         }
         if (!response.ok) return;

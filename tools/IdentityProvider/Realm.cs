@@ -22,6 +22,8 @@ public sealed record Realm(
 
     public RealmUser? User(string? username) => Users.FirstOrDefault(u => u.Username == username && u.Enabled && u.ServiceAccountClientId is null);
 
+    public RealmUser? UserBySubject(string? subject) => Users.FirstOrDefault(u => u.Subject == subject && u.Enabled && u.ServiceAccountClientId is null);
+
     public RealmUser? ServiceAccountOf(string clientId) => Users.FirstOrDefault(u => u.ServiceAccountClientId == clientId && u.Enabled);
 }
 
@@ -35,8 +37,16 @@ public sealed record RealmClient(
     [property: JsonPropertyName("directAccessGrantsEnabled")] bool DirectAccessGrantsEnabled,
     [property: JsonPropertyName("serviceAccountsEnabled")] bool ServiceAccountsEnabled,
     [property: JsonPropertyName("redirectUris")] IReadOnlyList<string>? RedirectUris,
-    [property: JsonPropertyName("attributes")] IReadOnlyDictionary<string, string>? Attributes)
+    [property: JsonPropertyName("attributes")] IReadOnlyDictionary<string, string>? Attributes,
+    [property: JsonPropertyName("defaultClientScopes")] IReadOnlyList<string>? DefaultClientScopes)
 {
+    /// <summary>Keycloak adds the API audience through the <c>conveyor-api</c> client scope: a client without it gets tokens the APIs refuse.</summary>
+    public bool AddsApiAudience => (DefaultClientScopes ?? []).Contains(Realm.ApiAudience);
+
+    /// <summary>Keycloak's per-client override of the realm's access token lifespan (attribute <c>access.token.lifespan</c>, seconds).</summary>
+    public TimeSpan? AccessTokenLifespan =>
+        int.TryParse(Attributes?.GetValueOrDefault("access.token.lifespan"), out var seconds) && seconds > 0 ? TimeSpan.FromSeconds(seconds) : null;
+
     /// <summary>The secret matches, compared in constant time; a public client has none to match.</summary>
     public bool Authenticates(string? secret) =>
         !PublicClient && Secret is not null && secret is not null

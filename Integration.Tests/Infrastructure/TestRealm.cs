@@ -1,0 +1,59 @@
+using System.Text.Json.Nodes;
+using Integration.Tests.System;
+
+namespace Integration.Tests.Infrastructure;
+
+/// <summary>
+/// The realm export (deploy/keycloak/conveyor-realm.json) plus two service clients only the tests use, both
+/// with the ops role: one whose tokens live 3 seconds (Keycloak's <c>access.token.lifespan</c> client
+/// attribute), to see a token expire; one without the <c>conveyor-api</c> client scope, so its tokens carry
+/// no API audience. The running system's identity provider reads this copy.
+/// </summary>
+public static class TestRealm
+{
+    public const string ShortLivedClient = "conveyor-tests-short-lived";
+    public const string OtherAudienceClient = "conveyor-tests-other-audience";
+
+    // LOCAL TEST DEFAULT ONLY: the secret of both test clients.
+    public const string Secret = "tests-dev-only-secret";
+
+    public static readonly TimeSpan ShortLifespan = TimeSpan.FromSeconds(3);
+
+    private static readonly Lazy<string> Written = new(Write);
+
+    public static string File => Written.Value;
+
+    private static string Write()
+    {
+        var realm = JsonNode.Parse(global::System.IO.File.ReadAllText(Path.Combine(RunningSystem.FindRepositoryRoot(), "deploy", "keycloak", "conveyor-realm.json")))!;
+        AddServiceClient(realm, ShortLivedClient, ["conveyor-api", "roles"], new JsonObject { ["access.token.lifespan"] = ((int)ShortLifespan.TotalSeconds).ToString() });
+        AddServiceClient(realm, OtherAudienceClient, ["roles"], new JsonObject());
+        var path = Path.Combine(RunningSystem.FindRepositoryRoot(), ".artifacts", "test-realm.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        global::System.IO.File.WriteAllText(path, realm.ToJsonString());
+        return path;
+    }
+
+    private static void AddServiceClient(JsonNode realm, string clientId, string[] scopes, JsonObject attributes)
+    {
+        realm["clients"]!.AsArray().Add(new JsonObject
+        {
+            ["clientId"] = clientId,
+            ["publicClient"] = false,
+            ["secret"] = Secret,
+            ["enabled"] = true,
+            ["standardFlowEnabled"] = false,
+            ["serviceAccountsEnabled"] = true,
+            ["attributes"] = attributes,
+            ["defaultClientScopes"] = new JsonArray([.. scopes.Select(s => JsonValue.Create(s))]),
+        });
+        realm["users"]!.AsArray().Add(new JsonObject
+        {
+            ["id"] = Guid.NewGuid().ToString(),
+            ["username"] = $"service-account-{clientId}",
+            ["enabled"] = true,
+            ["serviceAccountClientId"] = clientId,
+            ["realmRoles"] = new JsonArray("ops"),
+        });
+    }
+}
