@@ -69,6 +69,12 @@ $Databases = @(
 )
 $SmtpPort = 2525
 $SmtpWebPort = 5025
+# Observability, local only: the Aspire Dashboard (traces, logs) and Prometheus (metrics).
+$DashboardVersion = '13.6.5'
+$DashboardPort = 18888
+$OtlpHttpPort = 4318
+$OtlpGrpcPort = 4317
+$PrometheusPort = 9090
 
 # What this invocation started: `test` stops only these, `down` stops everything `up` recorded.
 $script:StartedNow = [System.Collections.Generic.List[string]]::new()
@@ -115,6 +121,8 @@ function Install-OsPackages([switch] $ForTests) {
     if ($ForTests -and -not (Test-Path '/usr/bin/chromium')) { $missing += 'chromium' }
     if (-not (Test-Command 'rabbitmq-server') -and -not (Test-Path '/usr/sbin/rabbitmq-server')) { $missing += 'rabbitmq-server' }
     # The client package alone brings pg_ctlcluster and psql; the server binary is what matters.
+    # Prometheus scrapes every endpoint; promtool checks its configuration and alert rules in the tests.
+    if (-not (Test-Path '/usr/bin/prometheus') -or -not (Test-Path '/usr/bin/promtool')) { $missing += 'prometheus' }
     if (-not (Test-Path '/usr/bin/pg_ctlcluster') -or -not (Get-ChildItem '/usr/lib/postgresql/*/bin/postgres' -ErrorAction SilentlyContinue)) { $missing += 'postgresql' }
     if ($missing.Count -eq 0) { return }
 
@@ -293,6 +301,34 @@ function Stop-Recorded([string] $Name) {
     Remove-Item (Join-Path $RunDir "$Name.pid") -ErrorAction SilentlyContinue
 }
 
+function Get-DashboardExecutable {
+    # Restored by tools/Dashboard (a PackageDownload): a self-contained executable in the NuGet cache.
+    $packages = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path $HOME '.nuget/packages' }
+    $executable = Join-Path $packages "aspire.dashboard.sdk.linux-x64/$DashboardVersion/tools/Aspire.Dashboard"
+    if (-not (Test-Path $executable)) { throw "The Aspire Dashboard is not restored ($executable); build the solution first." }
+    return $executable
+}
+
+function Start-Observability {
+    Write-Step "Aspire Dashboard on http://127.0.0.1:$DashboardPort (OTLP/HTTP on 127.0.0.1:$OtlpHttpPort), Prometheus on http://127.0.0.1:$PrometheusPort"
+    # In memory, unsecured, on loopback only: a development viewer, never exposed.
+    Start-Recorded 'dashboard' (Get-DashboardExecutable) @() -Environment @{
+        ASPNETCORE_URLS = "http://127.0.0.1:$DashboardPort"
+        ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL = "http://127.0.0.1:$OtlpHttpPort"
+        ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL = "http://127.0.0.1:$OtlpGrpcPort"
+        DASHBOARD__FRONTEND__AUTHMODE = 'Unsecured'
+        DASHBOARD__OTLP__AUTHMODE = 'Unsecured'
+        DASHBOARD__API__ENABLED = 'true'
+        DASHBOARD__API__AUTHMODE = 'Unsecured'
+    }
+    $storage = Join-Path $RunDir 'prometheus'
+    New-Item -ItemType Directory -Force $storage | Out-Null
+    Start-Recorded 'prometheus' 'prometheus' @("--config.file=$(Join-Path $Root 'deploy/prometheus/local.yml')", "--storage.tsdb.path=$storage",
+        "--web.listen-address=127.0.0.1:$PrometheusPort", '--storage.tsdb.retention.time=2d')
+    Wait-Until { Test-Http "http://127.0.0.1:$DashboardPort/health" } 30 'the Aspire Dashboard'
+    Wait-Until { Test-Http "http://127.0.0.1:$PrometheusPort/-/ready" } 30 'Prometheus'
+}
+
 function Start-SmtpCatcher {
     Write-Step "SMTP catcher (smtp4dev) on 127.0.0.1:$SmtpPort, web UI on http://127.0.0.1:$SmtpWebPort"
     if (-not (Get-RecordedPid 'smtp4dev') -and (Test-Http "http://127.0.0.1:$SmtpWebPort/api/messages")) {
@@ -321,11 +357,13 @@ function Get-EndpointDll($Endpoint) {
 function Invoke-Up {
     Start-Infrastructure
     Invoke-Build
+    Start-Observability
     Write-Step 'Starting the endpoints'
     foreach ($endpoint in $Endpoints) {
         $dll = Get-EndpointDll $endpoint
         # Development: plain HTTP on loopback. Deployed (Production) hosts redirect to HTTPS and send HSTS.
-        $environment = @{ DOTNET_ThreadPool_UnfairSemaphoreSpinLimit = '0'; ASPNETCORE_ENVIRONMENT = 'Development' }
+        $environment = @{ DOTNET_ThreadPool_UnfairSemaphoreSpinLimit = '0'; ASPNETCORE_ENVIRONMENT = 'Development'
+                          Conveyor__Telemetry__OtlpEndpoint = "http://127.0.0.1:$OtlpHttpPort" }
         if ($PaymentDeadline -and $endpoint.Name -eq 'orders') {
             if (Get-RecordedPid 'orders') { Write-Warning "Orders is already running: -PaymentDeadline applies after ./build.sh down." }
             $environment['Orders__PaymentDeadline'] = $PaymentDeadline.ToString('c')
@@ -354,6 +392,8 @@ function Invoke-Up {
 function Invoke-Down {
     Write-Step 'Stopping what `up` started'
     foreach ($endpoint in $Endpoints) { Stop-Recorded $endpoint.Name }
+    Stop-Recorded 'prometheus'
+    Stop-Recorded 'dashboard'
     Stop-Infrastructure
     Write-Host 'Stopped.'
 }
@@ -372,6 +412,9 @@ function Show-Status {
     Write-Host "                        sign in as olivia / olivia-dev-only (ops) or sam / sam-dev-only (support, read only)"
     Write-Host "    ServiceControl API  http://127.0.0.1:5090/api/failed-messages  (bearer token: support reads, ops acts)"
     Write-Host "    OIDC (dev only)     http://127.0.0.1:5070/realms/conveyor/.well-known/openid-configuration"
+    Write-Host "    Traces, logs        http://127.0.0.1:$DashboardPort  (Aspire Dashboard; OTLP/HTTP in on 127.0.0.1:$OtlpHttpPort)"
+    Write-Host "    Prometheus          http://127.0.0.1:$PrometheusPort  (e.g. sum(rate(conveyor_orders_placed_total[1m])))"
+    Write-Host "    Metrics             http://127.0.0.1:5080/metrics  (each endpoint; from loopback, or with an ops token)"
     Write-Host "    SMTP catcher (UI)   http://127.0.0.1:$SmtpWebPort  (SMTP on 127.0.0.1:$SmtpPort)"
     Write-Host "    RabbitMQ management http://127.0.0.1:15672  (user $RabbitUser / $DevPassword, vhost $RabbitVhost; local dev only)"
     Write-Host "    PostgreSQL          127.0.0.1:5432  databases orders, payments, notifications, servicecontrol"

@@ -44,7 +44,8 @@ public static class ConveyorEndpoint
         builder.Services.AddSingleton(connections);
         builder.Services.AddSingleton(TimeProvider.System);
 
-        builder.AddJsonLogging(name);
+        var telemetry = builder.AddConveyorTelemetry(name);
+        builder.AddJsonLogging(name, telemetry);
         builder.AddConveyorEdge();
         builder.AddConveyorAuthentication();
         builder.Services.AddSingleton(new EndpointIdentity(name));
@@ -82,6 +83,8 @@ public static class ConveyorEndpoint
             opts.Durability.ScheduledJobFirstExecution = 250.Milliseconds();
             // Elect the node that runs the durability agent soon after start-up, not after the default 3 s.
             opts.Durability.FirstHealthCheckExecution = 500.Milliseconds();
+            // Node assignment checks run every few seconds on every node: traces of them would bury the orders'.
+            opts.Durability.NodeAssignmentHealthCheckTracingEnabled = false;
 
             opts.UseRabbitMq(factory =>
                 {
@@ -123,6 +126,7 @@ public static class ConveyorEndpoint
             }
 
             opts.Policies.AddMiddleware(typeof(ConfirmRetries));
+            opts.Policies.AddMiddleware(typeof(MessageTelemetry));
 
             // After the endpoint's own rules: the first matching rule wins, so an endpoint can override these.
             Recoverability.Apply(opts, recoverability, name);
@@ -154,9 +158,14 @@ public static class ConveyorEndpoint
         return builder;
     }
 
-    /// <summary>Maps <c>/health/live</c> (the process answers) and <c>/health/ready</c> (database and broker reachable).</summary>
-    public static WebApplication MapConveyorHealth(this WebApplication app)
+    /// <summary>
+    /// The operational endpoints: <c>/health/live</c> (the process answers) and <c>/health/ready</c> (database,
+    /// broker, handlers, durability agent), both anonymous, and <c>/metrics</c> for Prometheus (from the scrape
+    /// networks, or with an ops token).
+    /// </summary>
+    public static WebApplication MapConveyorOperations(this WebApplication app)
     {
+        app.MapPrometheusScrapingEndpoint("/metrics").RequireAuthorization(Telemetry.MetricsPolicy);
         app.MapHealthChecks("/health/live", new HealthCheckOptions
         {
             Predicate = _ => false,
@@ -170,9 +179,11 @@ public static class ConveyorEndpoint
         return app;
     }
 
-    private static void AddJsonLogging(this WebApplicationBuilder builder, string endpoint)
+    private static void AddJsonLogging(this WebApplicationBuilder builder, string endpoint, TelemetryOptions telemetry)
     {
-        builder.Services.AddSerilog((services, logger) => logger
+        builder.Services.AddSerilog((services, logger) =>
+        {
+            logger
             .ReadFrom.Configuration(builder.Configuration)
             .MinimumLevel.Information()
             .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
@@ -182,6 +193,18 @@ public static class ConveyorEndpoint
             .Enrich.FromLogContext()
             .Enrich.WithProperty("endpoint", endpoint)
             .Enrich.WithProperty("pid", Environment.ProcessId)
-            .WriteTo.Console(new RenderedCompactJsonFormatter()));
+            .WriteTo.Console(new RenderedCompactJsonFormatter());
+            if (telemetry.OtlpEndpoint is { } otlp)
+            {
+                logger.WriteTo.OpenTelemetry(sink =>
+                {
+                    sink.Endpoint = new Uri(otlp, "v1/logs").ToString();
+                    sink.Protocol = Serilog.Sinks.OpenTelemetry.OtlpProtocol.HttpProtobuf;
+                    sink.ResourceAttributes["service.name"] = endpoint;
+                    sink.ResourceAttributes["service.namespace"] = "conveyor";
+                    sink.ResourceAttributes["service.instance.id"] = ConveyorTelemetry.InstanceId;
+                });
+            }
+        });
     }
 }

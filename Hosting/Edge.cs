@@ -52,9 +52,9 @@ public static class Edge
         builder.Services.AddRateLimiter(limiter =>
         {
             limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
-                // Probes are never limited: an orchestrator must always be able to ask.
-                context.Request.Path.StartsWithSegments("/health")
-                    ? RateLimitPartition.GetNoLimiter("health")
+                // Probes and scrapes are never limited: an orchestrator and Prometheus must always be able to ask.
+                Telemetry.IsOperational(context.Request.Path)
+                    ? RateLimitPartition.GetNoLimiter("operational")
                     : RateLimitPartition.GetFixedWindowLimiter(ClientOf(context), _ => new FixedWindowRateLimiterOptions
                     {
                         PermitLimit = options.RequestsPerWindow,

@@ -18,6 +18,7 @@ builder.Services.AddSingleton(options);
 builder.Services.AddSingleton<IngestionStatus>();
 builder.Services.AddHostedService<IngestErrorQueue>();
 builder.Services.AddHostedService<PurgeExpiredMessages>();
+builder.Services.AddHostedService<FailedMessageGauges>();
 builder.Services.AddSingleton<RetrySender>();
 builder.Services.AddScoped<RetryFailedMessages>();
 builder.Services.AddScoped<ArchiveFailedMessages>();
@@ -48,7 +49,7 @@ var app = builder.Build();
 
 app.UseConveyorEdge();
 app.UseStaticFiles();
-app.MapConveyorHealth();
+app.MapConveyorOperations();
 app.MapServiceControlApi();
 app.MapRazorPages();
 

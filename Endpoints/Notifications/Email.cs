@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.ComponentModel.DataAnnotations;
+using Conveyor.Hosting;
 using MailKit.Net.Smtp;
 using MailKit.Security;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -48,9 +50,14 @@ public sealed class SmtpMailer(IOptions<SmtpSettings> options) : IMailer
         message.From.Add(MailboxAddress.Parse(settings.From));
         message.To.Add(MailboxAddress.Parse(email.To));
 
+        // A span of its own: the SMTP round trip is often the slowest part of handling a notification.
+        using var span = ConveyorTelemetry.Source.StartActivity("smtp send", ActivityKind.Client);
+        span?.SetTag("server.address", settings.Host);
+        span?.SetTag("server.port", settings.Port);
         using var client = await ConnectAsync(settings, cancellationToken);
         await client.SendAsync(message, cancellationToken);
         await client.DisconnectAsync(quit: true, cancellationToken);
+        ConveyorTelemetry.EmailsSent.Add(1);
     }
 
     internal static async Task<SmtpClient> ConnectAsync(SmtpSettings settings, CancellationToken cancellationToken)

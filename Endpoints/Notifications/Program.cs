@@ -15,6 +15,6 @@ builder.AddSmtpMailer();
 var app = builder.Build();
 
 app.UseConveyorEdge();
-app.MapConveyorHealth();
+app.MapConveyorOperations();
 
 app.Run();

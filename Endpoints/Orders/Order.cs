@@ -1,3 +1,4 @@
+using Conveyor.Hosting;
 using Conveyor.Messages;
 using Microsoft.Extensions.Logging;
 using Wolverine;
@@ -97,6 +98,7 @@ public sealed class Order : Saga
 
         var now = clock.GetUtcNow();
         MoveTo(OrderStatus.Confirmed, now);
+        ConveyorTelemetry.OrdersConfirmed.Add(1);
         return new OrderConfirmed(Id, authorized.PaymentId, now);
     }
 
@@ -151,6 +153,7 @@ public sealed class Order : Saga
     {
         CancellationReason = reason;
         MoveTo(OrderStatus.Cancelled, now, detail is null ? reason.ToString() : $"{reason}: {detail}");
+        ConveyorTelemetry.OrdersCancelled.Add(1, new KeyValuePair<string, object?>("reason", reason.ToString()));
         return new OrderCancelled(Id, reason, PaymentId, now);
     }
 

@@ -209,6 +209,8 @@ public static class PlaceOrder
         try
         {
             await outbox.SaveChangesAndFlushMessagesAsync(ct);
+            ConveyorTelemetry.OrdersPlaced.Add(1);
+            ConveyorTelemetry.TagOrder(order.Id);
         }
         catch (DbUpdateException ex) when (idempotencyKey is not null && ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
         {

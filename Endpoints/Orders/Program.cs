@@ -22,7 +22,7 @@ builder.Services.AddOptions<OrdersOptions>()
 var app = builder.Build();
 
 app.UseConveyorEdge();
-app.MapConveyorHealth();
+app.MapConveyorOperations();
 app.MapPlaceOrder();
 app.MapGetOrder();
 app.MapCancelOrder();

@@ -1,3 +1,4 @@
+using Conveyor.Hosting;
 using Conveyor.Messages;
 
 namespace Conveyor.Payments;
@@ -52,10 +53,12 @@ public sealed class Payment
             case ChargeResult.Authorized authorized:
                 payment.Status = PaymentStatus.Authorized;
                 payment.ProviderReference = authorized.ProviderReference;
+                ConveyorTelemetry.PaymentsAuthorized.Add(1);
                 return (payment, new PaymentAuthorized(order.OrderId, payment.Id, payment.Amount, payment.Currency, authorized.ProviderReference, now));
             case ChargeResult.Declined declined:
                 payment.Status = PaymentStatus.Declined;
                 payment.DeclineReason = declined.Reason;
+                ConveyorTelemetry.PaymentsDeclined.Add(1);
                 return (payment, new PaymentDeclined(order.OrderId, payment.Id, declined.Reason, now));
             default:
                 throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "Unknown charge outcome.");
@@ -90,6 +93,7 @@ public sealed class Payment
             ProviderReference = refunded.ProviderReference,
             RefundedAt = now,
         };
+        ConveyorTelemetry.PaymentsRefunded.Add(1);
         return (refund, new PaymentRefunded(OrderId, Id, refund.RefundId, amount, currency, refunded.ProviderReference, now));
     }
 }

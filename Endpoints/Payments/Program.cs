@@ -18,7 +18,7 @@ builder.Services.AddSingleton<IPaymentProvider>(sp => sp.GetRequiredService<Paym
 var app = builder.Build();
 
 app.UseConveyorEdge();
-app.MapConveyorHealth();
+app.MapConveyorOperations();
 app.MapProviderOutage();
 
 app.Run();

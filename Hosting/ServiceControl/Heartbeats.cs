@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry;
 using Wolverine;
 
 namespace Conveyor.Hosting.ServiceControl;
@@ -69,7 +70,11 @@ internal sealed class SendHeartbeats(
         var bus = scope.ServiceProvider.GetRequiredService<IMessageBus>();
         // No expiry: an expired message would be dead-lettered into error. ServiceControl judges a late
         // heartbeat by the time it was sent.
-        await bus.SendAsync(heartbeat);
+        // Not traced: a heartbeat every few seconds from every endpoint would bury the orders' traces.
+        using (SuppressInstrumentationScope.Begin())
+        {
+            await bus.SendAsync(heartbeat);
+        }
     }
 }
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Reflection;
 using Integration.Tests.System;
 
@@ -7,9 +6,9 @@ namespace Integration.Tests.Infrastructure;
 /// <summary>The local OpenID Connect provider (tools/IdentityProvider) as a real process on a test port.</summary>
 public sealed class LocalIdentityProvider : IAsyncDisposable
 {
-    private readonly Process _process;
+    private readonly ExternalProcess _process;
 
-    private LocalIdentityProvider(Process process, Uri authority)
+    private LocalIdentityProvider(ExternalProcess process, Uri authority)
     {
         _process = process;
         Authority = authority;
@@ -24,40 +23,12 @@ public sealed class LocalIdentityProvider : IAsyncDisposable
     {
         var configuration = typeof(LocalIdentityProvider).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()!.Configuration;
         var output = Path.Combine(RunningSystem.FindRepositoryRoot(), "tools", "IdentityProvider", "bin", configuration, "net10.0");
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(output, "Conveyor.IdentityProvider.dll")])
-        {
-            WorkingDirectory = output,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.Environment["Urls"] = $"http://127.0.0.1:{port}";
-        start.Environment["Realm__RoleClaimShape"] = roleClaimShape;
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) TestContext.Progress.WriteLine($"identity provider: {e.Data}"); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-
-        var provider = new LocalIdentityProvider(process, new Uri($"http://127.0.0.1:{port}/realms/conveyor"));
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
-        await TestEnvironment.Eventually(async () =>
-        {
-            if (process.HasExited) Assert.Fail($"the identity provider exited with code {process.ExitCode}");
-            try { return (await http.GetAsync($"http://127.0.0.1:{port}/health/ready")).IsSuccessStatusCode; }
-            catch (HttpRequestException) { return false; }
-            catch (TaskCanceledException) { return false; }
-        }, ready => ready, $"the identity provider on port {port}", TimeSpan.FromSeconds(60));
-        return provider;
+        var process = await ExternalProcess.StartAsync($"identity provider :{port}", "dotnet", [Path.Combine(output, "Conveyor.IdentityProvider.dll")],
+            new Uri($"http://127.0.0.1:{port}/health/ready"),
+            new Dictionary<string, string> { ["Urls"] = $"http://127.0.0.1:{port}", ["Realm__RoleClaimShape"] = roleClaimShape },
+            output);
+        return new LocalIdentityProvider(process, new Uri($"http://127.0.0.1:{port}/realms/conveyor"));
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill();
-            await _process.WaitForExitAsync();
-        }
-
-        _process.Dispose();
-    }
+    public ValueTask DisposeAsync() => _process.DisposeAsync();
 }

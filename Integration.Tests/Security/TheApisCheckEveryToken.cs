@@ -14,7 +14,12 @@ namespace Integration.Tests.Security;
 /// </summary>
 public class TheApisCheckEveryToken : SystemFixture
 {
-    protected override IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string> { ["Realm__RoleClaimShape"] = "keycloak" };
+    protected override IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>
+    {
+        ["Realm__RoleClaimShape"] = "keycloak",
+        // Prometheus scrapes from a network these tests are not on (TEST-NET-1), so /metrics wants a token here.
+        ["Conveyor__Telemetry__ScrapeNetworks__0"] = "192.0.2.0/24",
+    };
 
     private static async Task<HttpResponseMessage> SendAsync(Uri api, HttpMethod method, string path, string? token, object? body = null)
     {
@@ -82,6 +87,10 @@ public class TheApisCheckEveryToken : SystemFixture
             ("support cannot set a redirect", RunningSystem.ServiceControlApi, HttpMethod.Put, "/api/retry-redirects/payments", sam, new { toQueue = "elsewhere" }, HttpStatusCode.Forbidden),
             ("ops retries", RunningSystem.ServiceControlApi, HttpMethod.Post, "/api/failed-messages/retry-all", olivia, null, HttpStatusCode.Accepted),
             ("ops reads endpoints", RunningSystem.ServiceControlApi, HttpMethod.Get, "/api/endpoints", olivia, null, HttpStatusCode.OK),
+            ("metrics from outside the scrape network", RunningSystem.OrdersApi, HttpMethod.Get, "/metrics", null, null, HttpStatusCode.Unauthorized),
+            ("customer on metrics", RunningSystem.OrdersApi, HttpMethod.Get, "/metrics", alice, null, HttpStatusCode.Forbidden),
+            ("ops scrapes metrics", RunningSystem.PaymentsApi, HttpMethod.Get, "/metrics", olivia, null, HttpStatusCode.OK),
+            ("ServiceControl's metrics want a token, not a sign-in", RunningSystem.ServiceControlApi, HttpMethod.Get, "/metrics", null, null, HttpStatusCode.Unauthorized),
         };
 
         var expiredAt = Tokens.ExpiryOf(shortLived) + TimeSpan.FromSeconds(1);

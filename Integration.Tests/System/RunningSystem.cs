@@ -28,6 +28,9 @@ public sealed class RunningSystem : IAsyncDisposable
         ("identity", "tools/IdentityProvider", IdentityPort, "none"),
     ];
 
+    /// <summary>The processes Prometheus scrapes: every endpoint and ServiceControl.</summary>
+    public static IEnumerable<(string Endpoint, int Port)> ScrapeTargets => Endpoints.Where(e => e.Name != "identity").Select(e => (e.Name, e.Port));
+
     public const int IdentityPort = 15079;
     public static readonly Uri Authority = new($"http://127.0.0.1:{IdentityPort}/realms/conveyor");
 

@@ -18,6 +18,7 @@ public abstract class SystemFixture
         TestEnvironment.RequireBrokerAndDatabase();
         TestEnvironment.RequireTcp("The SMTP catcher", "127.0.0.1", TestEnvironment.SmtpPort);
         RequireMore();
+        await BeforeTheSystemStartsAsync();
         System = await RunningSystem.StartAsync(Settings);
         // Orders are placed and read as alice, a customer of the realm (her token's subject is the customer id).
         Api = Tokens.ClientAs("alice", RunningSystem.OrdersApi);
@@ -25,6 +26,9 @@ public abstract class SystemFixture
 
     /// <summary>Settings of this fixture's system beyond the test timings (environment variable names).</summary>
     protected virtual IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>();
+
+    /// <summary>What a fixture starts before the system (a telemetry receiver the processes export to).</summary>
+    protected virtual Task BeforeTheSystemStartsAsync() => Task.CompletedTask;
 
     /// <summary>Further preconditions of a fixture, checked before anything starts (skip with Assert.Ignore).</summary>
     protected virtual void RequireMore()

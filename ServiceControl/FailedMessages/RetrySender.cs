@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using Conveyor.Hosting;
 using Conveyor.Hosting.ServiceControl;
@@ -37,6 +38,13 @@ public sealed class RetrySender(ConnectionSettings connections) : IAsyncDisposab
         PublishAsync(queue, original.Properties with { MessageId = newMessageId.ToString() },
             HeadersForRetry(original.Headers, (ServiceControlContract.EditedFromHeader, original.MessageId)), body, cancellation);
 
+    // Wolverine reads the W3C trace context of a message from either.
+    private static readonly string[] TraceHeaders = ["traceparent", "parent-id"];
+
+    private static ActivityContext ParentOf(Dictionary<string, object?> headers) =>
+        TraceHeaders.Select(h => headers.GetValueOrDefault(h) is byte[] value && ActivityContext.TryParse(Encoding.UTF8.GetString(value), null, out var parent) ? parent : default)
+            .FirstOrDefault(parent => parent != default);
+
     internal static Dictionary<string, object?> HeadersForRetry(IReadOnlyDictionary<string, string?> stored, (string Name, string Value) marker)
     {
         var headers = stored
@@ -48,6 +56,16 @@ public sealed class RetrySender(ConnectionSettings connections) : IAsyncDisposab
 
     private async Task PublishAsync(string queue, MessageProperties stored, Dictionary<string, object?> headers, byte[] body, CancellationToken cancellation)
     {
+        // The retry joins the message's own trace (the order's): a span here, and the message carries it
+        // as the parent of the next attempt.
+        using var span = ConveyorTelemetry.Source.StartActivity($"retry {stored.Type ?? "message"}", ActivityKind.Producer, ParentOf(headers));
+        if (span is not null)
+        {
+            span.SetTag("messaging.destination.name", queue);
+            if (stored.CorrelationId is { } orderId) span.SetTag(ConveyorTelemetry.OrderIdAttribute, orderId);
+            foreach (var header in TraceHeaders) headers[header] = Encoding.UTF8.GetBytes(span.Id!);
+        }
+
         var properties = new BasicProperties
         {
             MessageId = stored.MessageId,

@@ -1,0 +1,126 @@
+using System.Text.RegularExpressions;
+using Integration.Tests.Infrastructure;
+using Integration.Tests.System;
+using Microsoft.Playwright;
+
+namespace Integration.Tests.Observability;
+
+/// <summary>
+/// The real processes export over OTLP to a real Aspire Dashboard and are scraped by a real Prometheus: an
+/// order placed over HTTP is one trace across Orders, Payments and Notifications, and the business counters
+/// Prometheus reads match the orders placed.
+/// </summary>
+public class OneTracePerOrderAndItsMetrics : SystemFixture
+{
+    private const string Chromium = "/usr/bin/chromium";
+    private AspireDashboard _dashboard = null!;
+    private PrometheusServer _prometheus = null!;
+    private int _ordersPlaced;
+
+    protected override IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>
+    {
+        ["Conveyor__Telemetry__OtlpEndpoint"] = AspireDashboard.OtlpEndpoint.ToString(),
+        // Small batches, often: the test reads what was exported, and waits for it with a deadline.
+        ["OTEL_BSP_SCHEDULE_DELAY"] = "500",
+    };
+
+    protected override async Task BeforeTheSystemStartsAsync()
+    {
+        _dashboard = await AspireDashboard.StartAsync();
+        _prometheus = await PrometheusServer.StartAsync(RunningSystem.ScrapeTargets, "conveyor-tests");
+    }
+
+    [OneTimeTearDown]
+    public async Task StopTheReceivers()
+    {
+        if (_dashboard is not null) await _dashboard.DisposeAsync();
+        if (_prometheus is not null) await _prometheus.DisposeAsync();
+    }
+
+    private async Task<Placed> PlaceCountedOrder()
+    {
+        var order = await PlaceOrder("tok_ok");
+        Interlocked.Increment(ref _ordersPlaced);
+        return order;
+    }
+
+    [Test, Order(1)]
+    public async Task An_order_is_one_trace_across_orders_payments_and_notifications_in_causal_order()
+    {
+        var order = await PlaceCountedOrder();
+        await WaitForState(order, "Confirmed");
+
+        var traceId = await TestEnvironment.Eventually(() => _dashboard.TraceOfOrderAsync(order.Id), id => id is not null, $"a span tagged with order {order.Id}");
+        // Notifications handles OrderConfirmed last: wait until its span with the order id has arrived too.
+        var spans = await TestEnvironment.Eventually(() => _dashboard.SpansOfTraceAsync(traceId!),
+            found => new[] { "orders", "payments", "notifications" }.All(service => found.Any(s => s.Service == service && s.Attributes.GetValueOrDefault("conveyor.order_id") == order.Id.ToString()))
+                     && found.Any(s => s.Service == "notifications" && s.Name.Contains("OrderConfirmed")),
+            $"spans of trace {traceId} from all three endpoints");
+
+        var byId = spans.ToDictionary(s => s.SpanId);
+        var roots = spans.Where(s => s.ParentSpanId is null).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(spans.Select(s => s.TraceId).Distinct(), Is.EqualTo(new[] { traceId }), "one trace id");
+            Assert.That(roots, Has.Count.EqualTo(1), "one root: " + string.Join(", ", roots.Select(r => $"{r.Service}:{r.Name}")));
+            Assert.That(roots[0].Service, Is.EqualTo("orders"));
+            Assert.That(roots[0].Name, Does.Contain("POST"), "the trace starts with the HTTP request that placed the order");
+            foreach (var span in spans.Where(s => s.ParentSpanId is not null))
+            {
+                Assert.That(byId.ContainsKey(span.ParentSpanId!), Is.True, $"{span.Service}:{span.Name} has its parent in the trace");
+                if (byId.TryGetValue(span.ParentSpanId!, out var parent))
+                {
+                    Assert.That(span.StartUnixNano, Is.GreaterThanOrEqualTo(parent.StartUnixNano), $"{span.Service}:{span.Name} starts after its cause {parent.Service}:{parent.Name}");
+                }
+            }
+
+            var handled = spans.Where(s => s.Attributes.GetValueOrDefault("conveyor.outcome") == "handled").ToList();
+            Assert.That(handled.Select(s => s.Service).Distinct(), Is.SupersetOf(new[] { "orders", "payments", "notifications" }), "each endpoint's handling span says how it ended");
+            Assert.That(handled.Select(s => s.Attributes.GetValueOrDefault("messaging.message_type")).OfType<string>(), Is.Not.Empty, "handling spans carry the message type");
+            Assert.That(spans.Any(s => s.Service == "notifications" && s.Name == "smtp send"), Is.True, "the e-mail's SMTP round trip has its own span");
+        });
+
+        await ScreenshotTheTrace(traceId!);
+    }
+
+    [Test, Order(2)]
+    public async Task Prometheus_scrapes_every_endpoint_and_the_business_counters_match_the_orders_placed()
+    {
+        for (var i = 0; i < 3; i++) await WaitForState(await PlaceCountedOrder(), "Confirmed");
+        var placed = _ordersPlaced;
+
+        await TestEnvironment.Eventually(() => _prometheus.QueryAsync("up{job=\"conveyor\"} == 1"), up => up.Count == 4, "Prometheus to scrape the four processes");
+        // Every order here is tok_ok: placed, authorized, confirmed and mailed once each.
+        foreach (var counter in new[] { "conveyor_orders_placed_total", "conveyor_payments_authorized_total", "conveyor_orders_confirmed_total", "conveyor_emails_sent_total" })
+        {
+            await TestEnvironment.Eventually(() => _prometheus.ScalarAsync($"sum({counter})"), value => value == placed, $"{counter} to reach {placed}");
+        }
+
+        var criticalTime = await TestEnvironment.Eventually(
+            () => _prometheus.QueryAsync("sum by (endpoint, message_type) (conveyor_messaging_critical_time_seconds_count)"),
+            series => series.Any(s => s.Labels.GetValueOrDefault("endpoint") == "payments" && s.Labels.GetValueOrDefault("message_type") == "Conveyor.Messages.OrderPlaced"),
+            "a critical time histogram for OrderPlaced in Payments");
+        var queues = await _prometheus.QueryAsync("rabbitmq_detailed_queue_messages_ready{queue=\"payments\"}");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(criticalTime.Single(s => s.Labels["endpoint"] == "payments" && s.Labels["message_type"] == "Conveyor.Messages.OrderPlaced").Value, Is.GreaterThanOrEqualTo(placed));
+            Assert.That(queues, Has.Count.EqualTo(1), "queue lengths come from RabbitMQ's own exporter");
+        });
+    }
+
+    private async Task ScreenshotTheTrace(string traceId)
+    {
+        if (!File.Exists(Chromium)) return;
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = Chromium, Headless = true, Args = ["--no-sandbox", "--disable-gpu"] });
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1600, Height = 1000 } });
+        await page.GotoAsync(new Uri(AspireDashboard.Ui, $"traces/detail/{traceId}").ToString());
+        // A Blazor page: wait until it has rendered the spans, then take the picture.
+        await Assertions.Expect(page.GetByText(new Regex("smtp send")).First).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        var path = Path.Combine(RunningSystem.FindRepositoryRoot(), ".artifacts", "screenshots", "aspire-trace-of-one-order.png");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true });
+        TestContext.AddTestAttachment(path, "one order's trace in the Aspire Dashboard");
+    }
+}
