@@ -58,6 +58,15 @@ public sealed class AspireDashboard : IAsyncDisposable
 
     public Task<IReadOnlyList<Span>> SpansOfTraceAsync(string traceId) => ReadSpansAsync($"api/telemetry/spans?traceId={traceId}&limit=10000");
 
+    /// <summary>
+    /// The trace's spans once <paramref name="complete"/> holds and every span's parent has arrived too: each
+    /// process exports in its own batches, and a parent span ends (and is exported) after its children.
+    /// </summary>
+    public Task<IReadOnlyList<Span>> WaitForTraceAsync(string traceId, Func<IReadOnlyList<Span>, bool> complete, string what) =>
+        TestEnvironment.Eventually(() => SpansOfTraceAsync(traceId),
+            spans => complete(spans) && spans.Where(s => s.ParentSpanId is not null).All(s => spans.Any(p => p.SpanId == s.ParentSpanId)),
+            what);
+
     private async Task<IReadOnlyList<Span>> ReadSpansAsync(string query)
     {
         var response = await _http.GetFromJsonAsync<JsonElement>(query);

@@ -1,3 +1,6 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Integration.Tests.Infrastructure;
 using Integration.Tests.System;
@@ -22,6 +25,8 @@ public class OneTracePerOrderAndItsMetrics : SystemFixture
         ["Conveyor__Telemetry__OtlpEndpoint"] = AspireDashboard.OtlpEndpoint.ToString(),
         // Small batches, often: the test reads what was exported, and waits for it with a deadline.
         ["OTEL_BSP_SCHEDULE_DELAY"] = "500",
+        // Long enough for a payment failed in an outage to be retried before the order is cancelled.
+        ["Orders__PaymentDeadline"] = "00:05:00",
     };
 
     protected override async Task BeforeTheSystemStartsAsync()
@@ -52,7 +57,7 @@ public class OneTracePerOrderAndItsMetrics : SystemFixture
 
         var traceId = await TestEnvironment.Eventually(() => _dashboard.TraceOfOrderAsync(order.Id), id => id is not null, $"a span tagged with order {order.Id}");
         // Notifications handles OrderConfirmed last: wait until its span with the order id has arrived too.
-        var spans = await TestEnvironment.Eventually(() => _dashboard.SpansOfTraceAsync(traceId!),
+        var spans = await _dashboard.WaitForTraceAsync(traceId!,
             found => new[] { "orders", "payments", "notifications" }.All(service => found.Any(s => s.Service == service && s.Attributes.GetValueOrDefault("conveyor.order_id") == order.Id.ToString()))
                      && found.Any(s => s.Service == "notifications" && s.Name.Contains("OrderConfirmed")),
             $"spans of trace {traceId} from all three endpoints");
@@ -84,6 +89,43 @@ public class OneTracePerOrderAndItsMetrics : SystemFixture
     }
 
     [Test, Order(2)]
+    public async Task A_retried_failure_stays_in_its_orders_trace_through_servicecontrols_retry()
+    {
+        using var serviceControl = ServiceControlClient.ForRunningSystem();
+        using var paymentsAdmin = Tokens.ClientAs("olivia", RunningSystem.PaymentsApi);
+        await paymentsAdmin.PutAsJsonAsync("/admin/provider-outage", new { active = true });
+        Placed order;
+        JsonElement failed;
+        try
+        {
+            order = await PlaceCountedOrder();
+            failed = await serviceControl.WaitForOrderPlacedAsync(order.Id, "the OrderPlaced failed in the outage");
+        }
+        finally
+        {
+            await paymentsAdmin.PutAsJsonAsync("/admin/provider-outage", new { active = false });
+        }
+
+        var retry = await serviceControl.PostAsync($"/api/failed-messages/{ServiceControlClient.IdOf(failed)}/retry");
+        Assert.That(retry.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
+        await WaitForState(order, "Confirmed");
+
+        var traceId = await TestEnvironment.Eventually(() => _dashboard.TraceOfOrderAsync(order.Id), id => id is not null, $"a span tagged with order {order.Id}");
+        var spans = await _dashboard.WaitForTraceAsync(traceId!,
+            found => found.FirstOrDefault(s => s.Service == "servicecontrol" && s.Name == "retry Conveyor.Messages.OrderPlaced") is { } retried
+                     && found.Any(s => s.Service == "payments" && s.ParentSpanId == retried.SpanId)
+                     && found.Any(s => s.Service == "orders" && s.Name.Contains("PaymentAuthorized")),
+            $"ServiceControl's retry, Payments' handling of it and the confirmation, all in trace {traceId}");
+        var retrySpan = spans.Single(s => s.Service == "servicecontrol" && s.Name == "retry Conveyor.Messages.OrderPlaced");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(retrySpan.Attributes.GetValueOrDefault("conveyor.order_id"), Is.EqualTo(order.Id.ToString()));
+            Assert.That(spans.Where(s => s.ParentSpanId is null).Select(s => s.Name), Is.EqualTo(new[] { "POST /orders" }), "still the one trace that began with the order");
+        });
+    }
+
+    [Test, Order(3)]
     public async Task Prometheus_scrapes_every_endpoint_and_the_business_counters_match_the_orders_placed()
     {
         for (var i = 0; i < 3; i++) await WaitForState(await PlaceCountedOrder(), "Confirmed");
@@ -107,6 +149,41 @@ public class OneTracePerOrderAndItsMetrics : SystemFixture
             Assert.That(criticalTime.Single(s => s.Labels["endpoint"] == "payments" && s.Labels["message_type"] == "Conveyor.Messages.OrderPlaced").Value, Is.GreaterThanOrEqualTo(placed));
             Assert.That(queues, Has.Count.EqualTo(1), "queue lengths come from RabbitMQ's own exporter");
         });
+    }
+
+    [Test, Order(4)]
+    public async Task Every_grafana_panel_query_returns_a_series_from_prometheus()
+    {
+        // Something for every panel: a decline, transient failures (retries), a customer's cancellation with
+        // its refund; the outage test before left a message moved to error.
+        var declined = await PlaceOrder("tok_declined");
+        var flaky = await PlaceOrder("tok_flaky");
+        var cancelled = await PlaceOrder("tok_ok");
+        await WaitForState(declined, "Cancelled(PaymentDeclined)");
+        await WaitForState(flaky, "Confirmed");
+        await WaitForState(cancelled, "Confirmed");
+        var cancel = await Api.PostAsync($"/orders/{cancelled.Id}/cancel", null);
+        Assert.That(cancel.IsSuccessStatusCode, Is.True, await cancel.Content.ReadAsStringAsync());
+        await TestEnvironment.Eventually(() => GetOrder(cancelled.Location), o => o.GetProperty("status").GetString() == "Refunded", $"order {cancelled.Id} to be refunded");
+
+        var queries = GrafanaDashboards.PanelQueries().ToList();
+        Assert.That(queries, Has.Count.GreaterThanOrEqualTo(20), "the three dashboards' queries");
+        // Grafana's $__rate_interval is at least four scrape intervals; this Prometheus scrapes every second.
+        var pending = queries.ToDictionary(q => $"{q.Dashboard} / {q.Panel}: {q.Expression}", q => q.Expression.Replace("$__rate_interval", "30s"));
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            foreach (var (name, promql) in pending.ToList())
+            {
+                if ((await _prometheus.QueryAsync(promql)).Count > 0) pending.Remove(name);
+            }
+
+            if (pending.Count == 0 || DateTime.UtcNow > deadline) break;
+            await Task.Delay(TimeSpan.FromSeconds(1)); // the next scrape
+        }
+
+        var empty = pending.Keys.ToList();
+        Assert.That(empty, Is.Empty, "panels whose query returned no series");
     }
 
     private async Task ScreenshotTheTrace(string traceId)
