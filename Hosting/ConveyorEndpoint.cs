@@ -7,9 +7,9 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Serilog;
 using Serilog.Events;
-using Serilog.Formatting.Compact;
 using Wolverine;
 using Wolverine.EntityFrameworkCore;
 using Wolverine.Postgresql;
@@ -125,6 +125,8 @@ public static class ConveyorEndpoint
                 endpointMessaging.Sends<EndpointHeartbeat>(to: ServiceControlContract.Queue).Sends<RetrySucceeded>(to: ServiceControlContract.Queue);
             }
 
+            // One line per handled message: with the order id and trace id on it, an order's log tells its story.
+            opts.Policies.MessageSuccessLogLevel(LogLevel.Information);
             opts.Policies.AddMiddleware(typeof(ConfirmRetries));
             opts.Policies.AddMiddleware(typeof(MessageTelemetry));
 
@@ -191,9 +193,9 @@ public static class ConveyorEndpoint
             .MinimumLevel.Override("Microsoft.Extensions.Diagnostics.HealthChecks", LogEventLevel.Warning)
             .MinimumLevel.Override("Wolverine.Runtime.WolverineRuntime", LogEventLevel.Warning)
             .Enrich.FromLogContext()
-            .Enrich.WithProperty("endpoint", endpoint)
-            .Enrich.WithProperty("pid", Environment.ProcessId)
-            .WriteTo.Console(new RenderedCompactJsonFormatter());
+            .Enrich.With<OrderAndMessageEnricher>()
+            // ECS JSON on stdout, one object per line: the shipper (deploy/otel-collector) sends it to Elasticsearch.
+            .WriteTo.Console(new EcsJsonFormatter(endpoint));
             if (telemetry.OtlpEndpoint is { } otlp)
             {
                 logger.WriteTo.OpenTelemetry(sink =>

@@ -19,6 +19,7 @@ public class OneTracePerOrderAndItsMetrics : SystemFixture
     private AspireDashboard _dashboard = null!;
     private PrometheusServer _prometheus = null!;
     private int _ordersPlaced;
+    private (Guid OrderId, string TraceId)? _tracedOrder;
 
     protected override IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>
     {
@@ -85,6 +86,7 @@ public class OneTracePerOrderAndItsMetrics : SystemFixture
             Assert.That(spans.Any(s => s.Service == "notifications" && s.Name == "smtp send"), Is.True, "the e-mail's SMTP round trip has its own span");
         });
 
+        _tracedOrder = (order.Id, traceId!);
         await ScreenshotTheTrace(traceId!);
     }
 
@@ -184,6 +186,55 @@ public class OneTracePerOrderAndItsMetrics : SystemFixture
 
         var empty = pending.Keys.ToList();
         Assert.That(empty, Is.Empty, "panels whose query returned no series");
+    }
+
+    [Test, Order(5)]
+    public void Every_log_line_is_ecs_json_and_an_orders_lines_in_every_process_carry_its_trace_and_order_id()
+    {
+        if (_tracedOrder is null) Assert.Inconclusive("The trace test did not get as far as a traced order.");
+        var traced = _tracedOrder!.Value;
+        var orderLines = new Dictionary<string, List<JsonElement>>();
+        var notEcs = new List<string>();
+        foreach (var process in new[] { "orders", "payments", "notifications", "servicecontrol" })
+        {
+            orderLines[process] = [];
+            foreach (var line in System.OutputOf(process).Where(l => l.Length > 0))
+            {
+                JsonElement entry;
+                try
+                {
+                    entry = JsonDocument.Parse(line).RootElement;
+                }
+                catch (JsonException)
+                {
+                    notEcs.Add($"{process}: {line}");
+                    continue;
+                }
+
+                if (!new[] { "@timestamp", "log.level", "message", "ecs.version", "service.name" }.All(field => entry.TryGetProperty(field, out _))
+                    || entry.GetProperty("service.name").GetString() != process)
+                {
+                    notEcs.Add($"{process}: {line}");
+                }
+                else if (entry.TryGetProperty("conveyor.order_id", out var orderId) && orderId.GetString() == traced.OrderId.ToString())
+                {
+                    orderLines[process].Add(entry);
+                }
+            }
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(notEcs, Is.Empty, "lines that are not ECS JSON");
+            foreach (var process in new[] { "orders", "payments", "notifications" })
+            {
+                Assert.That(orderLines[process], Is.Not.Empty, $"{process} wrote lines for order {traced.OrderId}");
+                Assert.That(orderLines[process].Select(l => l.TryGetProperty("trace.id", out var id) ? id.GetString() : null).Distinct(), Is.EqualTo(new[] { traced.TraceId }),
+                    $"{process}'s lines for the order carry its trace id");
+                Assert.That(orderLines[process].Where(l => l.GetProperty("log.logger").GetString()!.StartsWith("Conveyor.Messages.")).All(l => l.TryGetProperty("conveyor.message_id", out _) && l.TryGetProperty("span.id", out _)),
+                    Is.True, $"{process}'s lines written while handling a message name the message and the span");
+            }
+        });
     }
 
     private async Task ScreenshotTheTrace(string traceId)

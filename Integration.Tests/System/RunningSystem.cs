@@ -39,6 +39,9 @@ public sealed class RunningSystem : IAsyncDisposable
     private RunningSystem(IReadOnlyDictionary<string, string> settings) => _settings = settings;
 
     private readonly List<(string Name, Process Process, string Log)> _processes = [];
+
+    // Where this system's output begins in each log file (earlier fixtures' processes wrote before it).
+    private readonly Dictionary<string, long> _outputStarts = [];
     private readonly HashSet<Process> _stopped = [];
 
     /// <summary>The endpoints' processes (the identity provider aside).</summary>
@@ -220,6 +223,7 @@ public sealed class RunningSystem : IAsyncDisposable
         foreach (var (key, value) in _settings) start.Environment[key] = value;
 
         var log = Path.Combine(TestContext.CurrentContext.WorkDirectory, $"systest-{endpoint.Name}.log");
+        _outputStarts.TryAdd(endpoint.Name, File.Exists(log) ? new FileInfo(log).Length : 0);
         var writer = new StreamWriter(log, append: true) { AutoFlush = true };
         var process = Process.Start(start)!;
         TestContext.Progress.WriteLine($"Started {endpoint.Name} as pid {process.Id} for {TestContext.CurrentContext.Test.FullName}");
@@ -228,6 +232,19 @@ public sealed class RunningSystem : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         _processes.Add((endpoint.Name, process, log));
+    }
+
+    /// <summary>What this system's <paramref name="name"/> has written to stdout and stderr so far (its log, one JSON object per line).</summary>
+    public IReadOnlyList<string> OutputOf(string name)
+    {
+        var log = _processes.First(p => p.Name == name).Log;
+        // The process's writer holds the file open: read it shared.
+        using var stream = new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        stream.Seek(_outputStarts[name], SeekOrigin.Begin);
+        using var reader = new StreamReader(stream);
+        var lines = new List<string>();
+        while (reader.ReadLine() is { } line) lines.Add(line);
+        return lines;
     }
 
     private void ThrowIfExited()
