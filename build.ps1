@@ -13,6 +13,9 @@
       down    stop exactly what `up` started (by recorded PID)
       demo    `up` if needed, place an order over HTTP, follow it to Confirmed and show its e-mail
       status  what is running, where, and whether it is healthy
+      bench   a fresh system under load: the raw baseline, one instance per endpoint, then two; writes a
+              Markdown summary, JSON and PNG charts to .artifacts/bench (-Quick: under two minutes;
+              -BenchDuration, -Concurrency, -Rate for open-loop load)
 
     Run it through ./build.sh, which restores the pinned PowerShell from the tool manifest first.
     Installing packages needs root (apt-get); everything else runs as any user.
@@ -20,7 +23,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('build', 'test', 'up', 'down', 'demo', 'status')]
+    [ValidateSet('build', 'test', 'up', 'down', 'demo', 'status', 'bench')]
     [string] $Target = 'build',
 
     [ValidateSet('Debug', 'Release')]
@@ -28,7 +31,14 @@ param(
 
     # For `up`: how long an order waits for its payment before it is cancelled (default 00:00:30). A long
     # deadline (e.g. 00:10:00) leaves an operator time to retry a failed payment from Pulse.
-    [TimeSpan] $PaymentDeadline
+    [TimeSpan] $PaymentDeadline,
+
+    # For `bench`: a short run for smoke use; the measured duration per phase; closed-loop clients; or an
+    # open-loop target rate in orders per second (instead of clients).
+    [switch] $Quick,
+    [TimeSpan] $BenchDuration,
+    [int] $Concurrency,
+    [double] $Rate
 )
 
 $ErrorActionPreference = 'Stop'
@@ -46,6 +56,7 @@ $DevPassword = 'conveyor-dev-only'
 $RabbitUser = 'conveyor'
 $RabbitVhost = 'conveyor'
 $TestRabbitVhost = 'conveyor-tests'
+$BenchRabbitVhost = 'conveyor-bench'
 
 $Endpoints = @(
     @{ Name = 'orders';        Project = 'Endpoints/Orders/Conveyor.Orders.csproj';               Port = 5080 }
@@ -66,6 +77,8 @@ $Databases = @(
     @{ Name = 'notifications_systest'; Owner = 'notifications' }
     @{ Name = 'servicecontrol_systest'; Owner = 'servicecontrol' }
     @{ Name = 'conveyor_tests';        Owner = 'conveyor_tests' }
+    # The benchmark's raw baseline pipeline.
+    @{ Name = 'conveyor_bench';        Owner = 'conveyor_bench' }
 )
 $SmtpPort = 2525
 $SmtpWebPort = 5025
@@ -203,7 +216,7 @@ function Initialize-RabbitMq {
         $tag = if ($user['Tag']) { $user.Tag } else { '' }
         Invoke-Native 'rabbitmqctl' (@('-q', 'set_user_tags', $user.Name) + @($(if ($tag) { $tag }))) -Quiet | Out-Null
     }
-    foreach ($vhost in @($RabbitVhost, $TestRabbitVhost)) {
+    foreach ($vhost in @($RabbitVhost, $TestRabbitVhost, $BenchRabbitVhost)) {
         Invoke-Native 'rabbitmqctl' @('-q', 'add_vhost', $vhost) -Quiet -AllowFailure | Out-Null
         Invoke-Native 'rabbitmqctl' @('-q', 'set_permissions', '-p', $vhost, $RabbitUser, '.*', '.*', '.*') -Quiet | Out-Null
         foreach ($user in $BrokerUsers) {
@@ -358,22 +371,32 @@ function Invoke-Up {
     Start-Infrastructure
     Invoke-Build
     Start-Observability
-    Write-Step 'Starting the endpoints'
-    foreach ($endpoint in $Endpoints) {
+    Start-Endpoints -Observed
+    Show-Status
+}
+
+function Start-Endpoints([switch] $Observed, [int] $Instance = 1, [hashtable] $Settings = @{}) {
+    # Instance 2 (and more) of an endpoint: the same queue and database, its own port, competing consumers.
+    $endpoints = if ($Instance -eq 1) { $Endpoints } else { $Endpoints | Where-Object Name -in 'orders', 'payments', 'notifications' }
+    Write-Step $(if ($Instance -eq 1) { 'Starting the endpoints' } else { "Starting instance $Instance of each endpoint" })
+    foreach ($endpoint in $endpoints) {
         $dll = Get-EndpointDll $endpoint
+        $name = if ($Instance -eq 1) { $endpoint.Name } else { "$($endpoint.Name)-$Instance" }
+        $port = $endpoint.Port + 100 * ($Instance - 1)
         # Development: plain HTTP on loopback. Deployed (Production) hosts redirect to HTTPS and send HSTS.
-        $environment = @{ DOTNET_ThreadPool_UnfairSemaphoreSpinLimit = '0'; ASPNETCORE_ENVIRONMENT = 'Development'
-                          Conveyor__Telemetry__OtlpEndpoint = "http://127.0.0.1:$OtlpHttpPort" }
+        $environment = @{ DOTNET_ThreadPool_UnfairSemaphoreSpinLimit = '0'; ASPNETCORE_ENVIRONMENT = 'Development'; Urls = "http://127.0.0.1:$port" }
+        if ($Observed) { $environment['Conveyor__Telemetry__OtlpEndpoint'] = "http://127.0.0.1:$OtlpHttpPort" }
+        foreach ($setting in $Settings.GetEnumerator()) { $environment[$setting.Key] = $setting.Value }
         if ($PaymentDeadline -and $endpoint.Name -eq 'orders') {
-            if (Get-RecordedPid 'orders') { Write-Warning "Orders is already running: -PaymentDeadline applies after ./build.sh down." }
+            if (Get-RecordedPid $name) { Write-Warning "Orders is already running: -PaymentDeadline applies after ./build.sh down." }
             $environment['Orders__PaymentDeadline'] = $PaymentDeadline.ToString('c')
         }
         # Started from its output folder: that is the content root its appsettings.json is read from.
-        Start-Recorded $endpoint.Name 'dotnet' @($dll) -WorkingDirectory (Split-Path $dll) -Environment $environment
+        Start-Recorded $name 'dotnet' @($dll) -WorkingDirectory (Split-Path $dll) -Environment $environment
     }
-    foreach ($endpoint in $Endpoints) {
-        $ready = "http://127.0.0.1:$($endpoint.Port)/health/ready"
-        $name = $endpoint.Name
+    foreach ($endpoint in $endpoints) {
+        $name = if ($Instance -eq 1) { $endpoint.Name } else { "$($endpoint.Name)-$Instance" }
+        $ready = "http://127.0.0.1:$($endpoint.Port + 100 * ($Instance - 1))/health/ready"
         try {
             Wait-Until {
                 if (-not (Get-RecordedPid $name)) { throw "$name exited during start-up" }
@@ -381,17 +404,55 @@ function Invoke-Up {
             } 90 "$name to be ready ($ready)"
         }
         catch {
-            Write-Host "---- last lines of $($endpoint.Name).log ----"
-            Get-Content (Join-Path $LogDir "$($endpoint.Name).log") -Tail 30 | ForEach-Object { Write-Host $_ }
+            Write-Host "---- last lines of $name.log ----"
+            Get-Content (Join-Path $LogDir "$name.log") -Tail 30 | ForEach-Object { Write-Host $_ }
             throw
         }
     }
-    Show-Status
+}
+
+function Invoke-Bench {
+    # A fresh system, nothing else running: the figures are this machine's, not the dashboard's.
+    Invoke-Down
+    Start-Infrastructure
+    Invoke-Build
+    $output = Join-Path $Artifacts 'bench'
+    if (Test-Path $output) { Remove-Item $output -Recurse -Force }
+    New-Item -ItemType Directory -Force $output | Out-Null
+    $duration = if ($BenchDuration) { $BenchDuration } elseif ($Quick) { [TimeSpan]::FromSeconds(6) } else { [TimeSpan]::FromSeconds(60) }
+    $warmup = if ($Quick) { [TimeSpan]::FromSeconds(2) } else { [TimeSpan]::FromSeconds(15) }
+    $bench = Join-Path $Root "tools/Bench/bin/$Configuration/net10.0/Conveyor.Bench.dll"
+    $clients = if ($Concurrency) { $Concurrency } elseif ($Quick) { 8 } else { 16 }
+    $common = @('--duration', $duration.ToString('c'), '--warmup', $warmup.ToString('c'), '--concurrency', "$clients", '--output', $output)
+    if ($Rate) { $common += @('--rate', "$Rate") }
+    # Live output; the bench exits non-zero when an order did not end as it must.
+    function Invoke-BenchPhase([string[]] $Arguments) {
+        & dotnet $bench @Arguments
+        if ($LASTEXITCODE -ne 0) { throw "The bench failed (exit code $LASTEXITCODE): $($Arguments -join ' ')" }
+    }
+    Push-Location $Root
+    try {
+        Write-Step 'Baseline: the same durable work on RabbitMQ.Client and Npgsql, no framework'
+        Invoke-BenchPhase (@('--phase', 'baseline', '--label', 'baseline') + $common)
+        # The bench is one customer placing orders as fast as it can: the edge's per-client limit would stop it.
+        $settings = @{ Conveyor__Edge__RequestsPerWindow = '100000000' }
+        Start-Endpoints -Settings $settings
+        Write-Step 'The system, one instance per endpoint'
+        Invoke-BenchPhase (@('--phase', 'system', '--label', 'system-x1', '--instances', '1') + $common)
+        Start-Endpoints -Instance 2 -Settings $settings
+        Write-Step 'The system, two instances per endpoint (competing consumers)'
+        Invoke-BenchPhase (@('--phase', 'system', '--label', 'system-x2', '--instances', '2', '--orders', 'http://127.0.0.1:5080,http://127.0.0.1:5180') + $common)
+        Invoke-BenchPhase @('--phase', 'report', '--output', $output)
+    }
+    finally {
+        Pop-Location
+        Invoke-Down
+    }
 }
 
 function Invoke-Down {
     Write-Step 'Stopping what `up` started'
-    foreach ($endpoint in $Endpoints) { Stop-Recorded $endpoint.Name }
+    foreach ($endpoint in $Endpoints) { Stop-Recorded $endpoint.Name; Stop-Recorded "$($endpoint.Name)-2" }
     Stop-Recorded 'prometheus'
     Stop-Recorded 'dashboard'
     Stop-Infrastructure
@@ -507,8 +568,24 @@ function Invoke-Demo {
     }
     else { $failures += "the tok_down order's OrderPlaced did not reach ServiceControl" }
 
+    Write-Step 'The tok_ok order as one trace across the endpoints (Aspire Dashboard) and the counters (Prometheus)'
+    $okId = ($scenarios | Where-Object Name -eq 'tok_ok').Id
+    $trace = Find-Trace -OrderId $okId -TimeoutSeconds 20
+    if ($trace) {
+        Write-Host "    trace $($trace.TraceId): $($trace.Spans) spans from $($trace.Services -join ', ')"
+        Write-Host "    http://127.0.0.1:$DashboardPort/traces/detail/$($trace.TraceId)"
+    }
+    else { $failures += "no trace of the tok_ok order reached the Aspire Dashboard" }
+    foreach ($counter in 'conveyor_orders_placed_total', 'conveyor_orders_confirmed_total', 'conveyor_orders_cancelled_total', 'conveyor_emails_sent_total') {
+        $query = "sum($counter)"
+        $answer = Invoke-RestMethod -Uri "http://127.0.0.1:$PrometheusPort/api/v1/query?query=$([Uri]::EscapeDataString($query))"
+        $value = if ($answer.data.result) { $answer.data.result[0].value[1] } else { '(not scraped yet)' }
+        Write-Host ('    {0,-40} {1}' -f $query, $value)
+    }
+
     Write-Host ''
     Write-Host "SMTP catcher: http://127.0.0.1:$SmtpWebPort   Pulse (failed messages): http://127.0.0.1:5090/"
+    Write-Host "Traces and logs: http://127.0.0.1:$DashboardPort   Prometheus: http://127.0.0.1:$PrometheusPort"
     Write-Host 'The system is still running: ./build.sh status to look, ./build.sh down to stop it.'
     if ($failures.Count -gt 0) { throw "The demo did not end as expected:`n  $($failures -join "`n  ")" }
 }
@@ -517,6 +594,34 @@ function Get-DevToken([string] $User, [string] $Password) {
     # Development users of deploy/keycloak/conveyor-realm.json; the password grant is for local use only.
     $form = @{ grant_type = 'password'; client_id = 'conveyor-cli'; username = $User; password = $Password; scope = 'openid conveyor-api' }
     return (Invoke-RestMethod -Method Post -Uri 'http://127.0.0.1:5070/realms/conveyor/protocol/openid-connect/token' -Body $form).access_token
+}
+
+function Get-OtlpAttribute($Element, [string] $Key) {
+    # OTLP JSON: "attributes": [{"key": "...", "value": {"stringValue": "..."}}], absent when there are none.
+    $attributes = $Element.PSObject.Properties['attributes']
+    if (-not $attributes) { return $null }
+    foreach ($attribute in @($attributes.Value)) { if ($attribute.key -eq $Key) { return $attribute.value.stringValue } }
+    return $null
+}
+
+function Find-Trace([string] $OrderId, [double] $TimeoutSeconds) {
+    # The dashboard's telemetry API (OTLP JSON): the spans tagged with the order id name the trace.
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+    do {
+        $spans = foreach ($resource in (Invoke-RestMethod -Uri "http://127.0.0.1:$DashboardPort/api/telemetry/spans?limit=10000").data.resourceSpans) {
+            $service = Get-OtlpAttribute $resource.resource 'service.name'
+            foreach ($span in $resource.scopeSpans.spans) { [pscustomobject]@{ Service = $service; Span = $span } }
+        }
+        $tagged = @($spans | Where-Object { (Get-OtlpAttribute $_.Span 'conveyor.order_id') -eq $OrderId })
+        $services = @($tagged | ForEach-Object Service | Sort-Object -Unique)
+        if ($services.Count -ge 3) {
+            $traceId = ($tagged | Select-Object -First 1).Span.traceId
+            $inTrace = @($spans | Where-Object { $_.Span.traceId -eq $traceId })
+            return @{ TraceId = $traceId; Spans = $inTrace.Count; Services = @($inTrace | ForEach-Object Service | Sort-Object -Unique) }
+        }
+        Start-Sleep -Milliseconds 500
+    } while ([DateTime]::UtcNow -lt $deadline)
+    return $null
 }
 
 function Find-FailedMessage([string] $CorrelationId, [double] $TimeoutSeconds) {
@@ -586,4 +691,5 @@ switch ($Target) {
     'down' { Invoke-Down }
     'demo' { Invoke-Demo }
     'status' { Show-Status }
+    'bench' { Invoke-Bench }
 }

@@ -1,0 +1,49 @@
+using System.Globalization;
+
+namespace Conveyor.Bench;
+
+public sealed class BenchFailedException(string message) : Exception(message);
+
+/// <summary>Command line: <c>--phase system --label x1 --duration 00:00:30 --concurrency 32 [--rate 200] [--orders url1,url2] --output dir</c>.</summary>
+public sealed record BenchOptions(
+    string Phase,
+    string Label,
+    TimeSpan Duration,
+    TimeSpan Warmup,
+    int Concurrency,
+    double? Rate,
+    string Output,
+    IReadOnlyList<Uri> OrdersApis,
+    Uri TokenEndpoint,
+    string Postgres,
+    string RabbitMq,
+    int Instances)
+{
+    public static BenchOptions Parse(string[] args)
+    {
+        var values = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (!args[i].StartsWith("--", StringComparison.Ordinal)) throw new ArgumentException($"Unexpected argument '{args[i]}'.");
+            values[args[i][2..]] = i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal) ? args[++i] : "true";
+        }
+
+        string Get(string name, string fallback) => values.GetValueOrDefault(name) ?? fallback;
+        return new BenchOptions(
+            Get("phase", "system"),
+            Get("label", "system"),
+            TimeSpan.Parse(Get("duration", "00:00:30"), CultureInfo.InvariantCulture),
+            TimeSpan.Parse(Get("warmup", "00:00:05"), CultureInfo.InvariantCulture),
+            int.Parse(Get("concurrency", "32"), CultureInfo.InvariantCulture),
+            values.TryGetValue("rate", out var rate) ? double.Parse(rate, CultureInfo.InvariantCulture) : null,
+            Get("output", Path.Combine(".artifacts", "bench")),
+            Get("orders", "http://127.0.0.1:5080").Split(',').Select(u => new Uri(u)).ToList(),
+            new Uri(Get("token-endpoint", "http://127.0.0.1:5070/realms/conveyor/protocol/openid-connect/token")),
+            // LOCAL DEVELOPMENT DEFAULTS ONLY (created by ./build.sh): the bench reads the endpoints' databases as their owners.
+            Get("postgres", "Host=127.0.0.1;Port=5432;Password=conveyor-dev-only"),
+            Get("rabbitmq", "amqp://conveyor:conveyor-dev-only@127.0.0.1:5672/conveyor-bench"),
+            int.Parse(Get("instances", "1"), CultureInfo.InvariantCulture));
+    }
+
+    public string Database(string name) => $"{Postgres};Database={name};Username={name}";
+}
