@@ -77,8 +77,12 @@ $Databases = @(
     @{ Name = 'notifications_systest'; Owner = 'notifications' }
     @{ Name = 'servicecontrol_systest'; Owner = 'servicecontrol' }
     @{ Name = 'conveyor_tests';        Owner = 'conveyor_tests' }
-    # The benchmark's raw baseline pipeline.
+    # The benchmark: the raw baseline pipeline, and the system under load (emptied before every bench).
     @{ Name = 'conveyor_bench';        Owner = 'conveyor_bench' }
+    @{ Name = 'orders_bench';          Owner = 'orders' }
+    @{ Name = 'payments_bench';        Owner = 'payments' }
+    @{ Name = 'notifications_bench';   Owner = 'notifications' }
+    @{ Name = 'servicecontrol_bench';  Owner = 'servicecontrol' }
 )
 $SmtpPort = 2525
 $SmtpWebPort = 5025
@@ -375,7 +379,7 @@ function Invoke-Up {
     Show-Status
 }
 
-function Start-Endpoints([switch] $Observed, [int] $Instance = 1, [hashtable] $Settings = @{}) {
+function Start-Endpoints([switch] $Observed, [int] $Instance = 1, [hashtable] $Settings = @{}, [switch] $ForBench) {
     # Instance 2 (and more) of an endpoint: the same queue and database, its own port, competing consumers.
     $endpoints = if ($Instance -eq 1) { $Endpoints } else { $Endpoints | Where-Object Name -in 'orders', 'payments', 'notifications' }
     Write-Step $(if ($Instance -eq 1) { 'Starting the endpoints' } else { "Starting instance $Instance of each endpoint" })
@@ -387,6 +391,12 @@ function Start-Endpoints([switch] $Observed, [int] $Instance = 1, [hashtable] $S
         $environment = @{ DOTNET_ThreadPool_UnfairSemaphoreSpinLimit = '0'; ASPNETCORE_ENVIRONMENT = 'Development'; Urls = "http://127.0.0.1:$port" }
         if ($Observed) { $environment['Conveyor__Telemetry__OtlpEndpoint'] = "http://127.0.0.1:$OtlpHttpPort" }
         foreach ($setting in $Settings.GetEnumerator()) { $environment[$setting.Key] = $setting.Value }
+        if ($ForBench) {
+            # Its own databases and vhost, emptied before each bench: nothing of an earlier run (not even a
+            # scheduled payment deadline) adds to the load. LOCAL DEVELOPMENT DEFAULTS ONLY.
+            $environment['ConnectionStrings__Database'] = "Host=127.0.0.1;Port=5432;Database=$($endpoint.Name)_bench;Username=$($endpoint.Name);Password=$DevPassword"
+            $environment['ConnectionStrings__RabbitMq'] = "amqp://$($endpoint.Name):$DevPassword@127.0.0.1:5672/$BenchRabbitVhost"
+        }
         if ($PaymentDeadline -and $endpoint.Name -eq 'orders') {
             if (Get-RecordedPid $name) { Write-Warning "Orders is already running: -PaymentDeadline applies after ./build.sh down." }
             $environment['Orders__PaymentDeadline'] = $PaymentDeadline.ToString('c')
@@ -415,6 +425,11 @@ function Invoke-Bench {
     # A fresh system, nothing else running: the figures are this machine's, not the dashboard's.
     Invoke-Down
     Start-Infrastructure
+    Write-Step 'Emptying the benchmark databases and vhost'
+    foreach ($db in $Databases | Where-Object Name -like '*_bench') { Invoke-Psql "DROP DATABASE IF EXISTS $($db.Name) WITH (FORCE)" | Out-Null }
+    Invoke-Native 'rabbitmqctl' @('-q', 'delete_vhost', $BenchRabbitVhost) -Quiet -AllowFailure | Out-Null
+    Initialize-Postgres
+    Initialize-RabbitMq
     Invoke-Build
     $output = Join-Path $Artifacts 'bench'
     if (Test-Path $output) { Remove-Item $output -Recurse -Force }
@@ -423,7 +438,7 @@ function Invoke-Bench {
     $warmup = if ($Quick) { [TimeSpan]::FromSeconds(2) } else { [TimeSpan]::FromSeconds(15) }
     $bench = Join-Path $Root "tools/Bench/bin/$Configuration/net10.0/Conveyor.Bench.dll"
     $clients = if ($Concurrency) { $Concurrency } elseif ($Quick) { 8 } else { 16 }
-    $common = @('--duration', $duration.ToString('c'), '--warmup', $warmup.ToString('c'), '--concurrency', "$clients", '--output', $output)
+    $common = @('--duration', $duration.ToString('c'), '--warmup', $warmup.ToString('c'), '--concurrency', "$clients", '--output', $output, '--database-suffix', '_bench')
     if ($Rate) { $common += @('--rate', "$Rate") }
     # Live output; the bench exits non-zero when an order did not end as it must.
     function Invoke-BenchPhase([string[]] $Arguments) {
@@ -436,10 +451,10 @@ function Invoke-Bench {
         Invoke-BenchPhase (@('--phase', 'baseline', '--label', 'baseline') + $common)
         # The bench is one customer placing orders as fast as it can: the edge's per-client limit would stop it.
         $settings = @{ Conveyor__Edge__RequestsPerWindow = '100000000' }
-        Start-Endpoints -Settings $settings
+        Start-Endpoints -Settings $settings -ForBench
         Write-Step 'The system, one instance per endpoint'
         Invoke-BenchPhase (@('--phase', 'system', '--label', 'system-x1', '--instances', '1') + $common)
-        Start-Endpoints -Instance 2 -Settings $settings
+        Start-Endpoints -Instance 2 -Settings $settings -ForBench
         Write-Step 'The system, two instances per endpoint (competing consumers)'
         Invoke-BenchPhase (@('--phase', 'system', '--label', 'system-x2', '--instances', '2', '--orders', 'http://127.0.0.1:5080,http://127.0.0.1:5180') + $common)
         Invoke-BenchPhase @('--phase', 'report', '--output', $output)

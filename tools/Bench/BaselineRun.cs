@@ -22,7 +22,7 @@ public static class BaselineRun
 
     public static async Task<int> RunAsync(BenchOptions options)
     {
-        await using var database = NpgsqlDataSource.Create($"{options.Database("conveyor_bench")};Maximum Pool Size=100");
+        await using var database = NpgsqlDataSource.Create($"{options.BaselineDatabase};Maximum Pool Size=100");
         await CreateTablesAsync(database);
         var factory = new ConnectionFactory { Uri = new Uri(options.RabbitMq), ConsumerDispatchConcurrency = 16 };
         await using var connection = await factory.CreateConnectionAsync("conveyor-bench-baseline");

@@ -17,7 +17,8 @@ public sealed record BenchOptions(
     Uri TokenEndpoint,
     string Postgres,
     string RabbitMq,
-    int Instances)
+    int Instances,
+    string DatabaseSuffix)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -42,8 +43,13 @@ public sealed record BenchOptions(
             // LOCAL DEVELOPMENT DEFAULTS ONLY (created by ./build.sh): the bench reads the endpoints' databases as their owners.
             Get("postgres", "Host=127.0.0.1;Port=5432;Password=conveyor-dev-only"),
             Get("rabbitmq", "amqp://conveyor:conveyor-dev-only@127.0.0.1:5672/conveyor-bench"),
-            int.Parse(Get("instances", "1"), CultureInfo.InvariantCulture));
+            int.Parse(Get("instances", "1"), CultureInfo.InvariantCulture),
+            Get("database-suffix", ""));
     }
 
-    public string Database(string name) => $"{Postgres};Database={name};Username={name}";
+    /// <summary>An endpoint's database as its owner (the system under load has its own, suffixed <c>_bench</c>).</summary>
+    public string Database(string endpoint) => $"{Postgres};Database={endpoint}{DatabaseSuffix};Username={endpoint}";
+
+    /// <summary>The baseline's own database, whatever the suffix.</summary>
+    public string BaselineDatabase => $"{Postgres};Database=conveyor_bench;Username=conveyor_bench";
 }
