@@ -379,10 +379,11 @@ function Invoke-Up {
     Show-Status
 }
 
-function Start-Endpoints([switch] $Observed, [int] $Instance = 1, [hashtable] $Settings = @{}, [switch] $ForBench) {
+function Start-Endpoints([switch] $Observed, [int] $Instance = 1, [switch] $ForBench) {
     # Instance 2 (and more) of an endpoint: the same queue and database, its own port, competing consumers.
     $endpoints = if ($Instance -eq 1) { $Endpoints } else { $Endpoints | Where-Object Name -in 'orders', 'payments', 'notifications' }
     Write-Step $(if ($Instance -eq 1) { 'Starting the endpoints' } else { "Starting instance $Instance of each endpoint" })
+    $started = @()
     foreach ($endpoint in $endpoints) {
         $dll = Get-EndpointDll $endpoint
         $name = if ($Instance -eq 1) { $endpoint.Name } else { "$($endpoint.Name)-$Instance" }
@@ -390,12 +391,13 @@ function Start-Endpoints([switch] $Observed, [int] $Instance = 1, [hashtable] $S
         # Development: plain HTTP on loopback. Deployed (Production) hosts redirect to HTTPS and send HSTS.
         $environment = @{ DOTNET_ThreadPool_UnfairSemaphoreSpinLimit = '0'; ASPNETCORE_ENVIRONMENT = 'Development'; Urls = "http://127.0.0.1:$port" }
         if ($Observed) { $environment['Conveyor__Telemetry__OtlpEndpoint'] = "http://127.0.0.1:$OtlpHttpPort" }
-        foreach ($setting in $Settings.GetEnumerator()) { $environment[$setting.Key] = $setting.Value }
         if ($ForBench) {
             # Its own databases and vhost, emptied before each bench: nothing of an earlier run (not even a
-            # scheduled payment deadline) adds to the load. LOCAL DEVELOPMENT DEFAULTS ONLY.
+            # scheduled payment deadline) adds to the load. LOCAL DEVELOPMENT DEFAULTS ONLY. And the bench is
+            # one customer placing orders as fast as it can: the edge's per-client limit would stop it.
             $environment['ConnectionStrings__Database'] = "Host=127.0.0.1;Port=5432;Database=$($endpoint.Name)_bench;Username=$($endpoint.Name);Password=$DevPassword"
             $environment['ConnectionStrings__RabbitMq'] = "amqp://$($endpoint.Name):$DevPassword@127.0.0.1:5672/$BenchRabbitVhost"
+            $environment['Conveyor__Edge__RequestsPerWindow'] = '100000000'
         }
         if ($PaymentDeadline -and $endpoint.Name -eq 'orders') {
             if (Get-RecordedPid $name) { Write-Warning "Orders is already running: -PaymentDeadline applies after ./build.sh down." }
@@ -403,10 +405,11 @@ function Start-Endpoints([switch] $Observed, [int] $Instance = 1, [hashtable] $S
         }
         # Started from its output folder: that is the content root its appsettings.json is read from.
         Start-Recorded $name 'dotnet' @($dll) -WorkingDirectory (Split-Path $dll) -Environment $environment
+        $started += @{ Name = $name; Ready = "http://127.0.0.1:$port/health/ready" }
     }
-    foreach ($endpoint in $endpoints) {
-        $name = if ($Instance -eq 1) { $endpoint.Name } else { "$($endpoint.Name)-$Instance" }
-        $ready = "http://127.0.0.1:$($endpoint.Port + 100 * ($Instance - 1))/health/ready"
+    foreach ($process in $started) {
+        $name = $process.Name
+        $ready = $process.Ready
         try {
             Wait-Until {
                 if (-not (Get-RecordedPid $name)) { throw "$name exited during start-up" }
@@ -449,12 +452,10 @@ function Invoke-Bench {
     try {
         Write-Step 'Baseline: the same durable work on RabbitMQ.Client and Npgsql, no framework'
         Invoke-BenchPhase (@('--phase', 'baseline', '--label', 'baseline') + $common)
-        # The bench is one customer placing orders as fast as it can: the edge's per-client limit would stop it.
-        $settings = @{ Conveyor__Edge__RequestsPerWindow = '100000000' }
-        Start-Endpoints -Settings $settings -ForBench
+        Start-Endpoints -ForBench
         Write-Step 'The system, one instance per endpoint'
         Invoke-BenchPhase (@('--phase', 'system', '--label', 'system-x1', '--instances', '1') + $common)
-        Start-Endpoints -Instance 2 -Settings $settings -ForBench
+        Start-Endpoints -Instance 2 -ForBench
         Write-Step 'The system, two instances per endpoint (competing consumers)'
         Invoke-BenchPhase (@('--phase', 'system', '--label', 'system-x2', '--instances', '2', '--orders', 'http://127.0.0.1:5080,http://127.0.0.1:5180') + $common)
         Invoke-BenchPhase @('--phase', 'report', '--output', $output)

@@ -21,7 +21,7 @@ public static class MessageTelemetry
         {
             span.SetTag(ConveyorTelemetry.EndpointAttribute, endpoint.Name);
             // ServiceControl's own traffic (heartbeats, retry confirmations) belongs to no order.
-            if (envelope.CorrelationId is { } orderId && envelope.Message?.GetType().Namespace != typeof(EndpointHeartbeat).Namespace)
+            if (envelope.CorrelationId is { } orderId && envelope.Message?.GetType().Namespace != ServiceControlContract.Namespace)
             {
                 span.SetTag(ConveyorTelemetry.OrderIdAttribute, orderId);
             }

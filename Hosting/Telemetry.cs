@@ -143,10 +143,10 @@ public static class Telemetry
 /// </summary>
 internal sealed class QuietBackgroundWork : Sampler
 {
-    private static readonly string ServiceControlContract = typeof(ServiceControl.EndpointHeartbeat).Namespace + ".";
+    private static readonly string ServiceControlMessages = ServiceControl.ServiceControlContract.Namespace + ".";
 
     public override SamplingResult ShouldSample(in SamplingParameters parameters) =>
-        parameters.Kind == ActivityKind.Client || parameters.Name.StartsWith(ServiceControlContract, StringComparison.Ordinal)
+        parameters.Kind == ActivityKind.Client || parameters.Name.StartsWith(ServiceControlMessages, StringComparison.Ordinal)
             ? new SamplingResult(SamplingDecision.Drop)
             : new SamplingResult(SamplingDecision.RecordAndSample);
 }

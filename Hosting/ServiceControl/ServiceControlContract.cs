@@ -9,6 +9,9 @@ public static class ServiceControlContract
     /// <summary>The queue ServiceControl listens on for heartbeats and retry confirmations.</summary>
     public const string Queue = "servicecontrol";
 
+    /// <summary>The namespace of ServiceControl's own messages (heartbeats, retry confirmations), which belong to no order.</summary>
+    public static readonly string Namespace = typeof(ServiceControlContract).Namespace!;
+
     /// <summary>
     /// On a message ServiceControl sends back for another attempt: the id of its failed-message record. An
     /// endpoint that handles such a message successfully answers with <see cref="RetrySucceeded"/>.

@@ -22,34 +22,31 @@ public static class Tokens
 
     public static string PasswordOf(string user) => Passwords[user];
 
-    public static async Task<string> ForAsync(string user, Uri? authority = null)
-    {
-        using var http = new HttpClient();
-        var response = await http.PostAsync($"{authority ?? RunningSystem.Authority}/protocol/openid-connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
+    public static Task<string> ForAsync(string user, Uri? authority = null) =>
+        RequestAsync(authority ?? RunningSystem.Authority, user, new Dictionary<string, string>
         {
             ["grant_type"] = "password",
             ["client_id"] = "conveyor-cli",
             ["username"] = user,
             ["password"] = Passwords[user],
             ["scope"] = "openid conveyor-api",
-        }));
-        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
-        Assert.That(response.IsSuccessStatusCode, Is.True, $"a token for {user}: {body}");
-        return body.GetProperty("access_token").GetString()!;
-    }
+        });
 
     /// <summary>A service client's token (client credentials), as an automation would get one.</summary>
-    public static async Task<string> ForClientAsync(string clientId, string secret)
-    {
-        using var http = new HttpClient();
-        var response = await http.PostAsync($"{RunningSystem.Authority}/protocol/openid-connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
+    public static Task<string> ForClientAsync(string clientId, string secret) =>
+        RequestAsync(RunningSystem.Authority, clientId, new Dictionary<string, string>
         {
             ["grant_type"] = "client_credentials",
             ["client_id"] = clientId,
             ["client_secret"] = secret,
-        }));
+        });
+
+    private static async Task<string> RequestAsync(Uri authority, string who, Dictionary<string, string> form)
+    {
+        using var http = new HttpClient();
+        var response = await http.PostAsync($"{authority}/protocol/openid-connect/token", new FormUrlEncodedContent(form));
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
-        Assert.That(response.IsSuccessStatusCode, Is.True, $"a token for {clientId}: {body}");
+        Assert.That(response.IsSuccessStatusCode, Is.True, $"a token for {who}: {body}");
         return body.GetProperty("access_token").GetString()!;
     }
 

@@ -77,21 +77,15 @@ public static class BaselineRun
         foreach (var consumer in consumers) await consumer.CloseAsync();
         publishers.Dispose();
 
-        var toConfirmed = new LongHistogram(TimeSpan.FromMinutes(10).Ticks / 10, 3);
-        var toNotified = new LongHistogram(TimeSpan.FromMinutes(10).Ticks / 10, 3);
-        foreach (var (placed, confirmed, notified) in outcomes.Values)
-        {
-            toConfirmed.RecordValue(Math.Max(1, (long)(confirmed - placed).TotalMicroseconds));
-            toNotified.RecordValue(Math.Max(1, (long)(notified - placed).TotalMicroseconds));
-        }
-
         var first = outcomes.Values.Min(o => o.Placed);
         var result = new PhaseResult(
             options.Label, "baseline", 1, PhaseResult.LoadDescription(options), Math.Round(load.Elapsed.TotalSeconds, 1),
             outcomes.Count, load.Failed,
             Math.Round(outcomes.Count / load.Elapsed.TotalSeconds, 1),
             PhaseResult.Throughput(outcomes.Count, first, outcomes.Values.Max(o => o.Notified)),
-            LatencySummary.Of(load.AcceptLatency), LatencySummary.Of(toConfirmed), LatencySummary.Of(toNotified),
+            LatencySummary.Of(load.AcceptLatency),
+            LatencySummary.Between(outcomes.Values.Select(o => (o.Placed, o.Confirmed))),
+            LatencySummary.Between(outcomes.Values.Select(o => (o.Placed, o.Notified))),
             processes,
             Outcomes.Timeline(outcomes.Select(o => new OrderOutcome(o.Key, "Confirmed", o.Value.Placed, o.Value.Confirmed, o.Value.Notified, 1, 1)).ToList(), first));
         result.Save(options.Output);

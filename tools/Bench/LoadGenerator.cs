@@ -8,7 +8,7 @@ public sealed class LoadResult
 {
     private readonly Lock _gate = new();
 
-    public LongHistogram AcceptLatency { get; } = new(TimeSpan.FromMinutes(10).Ticks / 10, 3);
+    public LongHistogram AcceptLatency { get; } = LatencySummary.NewHistogram();
     public List<Guid> Accepted { get; } = [];
     public int Failed { get; private set; }
     public SortedDictionary<int, int> AcceptedPerSecond { get; } = [];

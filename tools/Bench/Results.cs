@@ -5,6 +5,17 @@ namespace Conveyor.Bench;
 
 public sealed record LatencySummary(double P50Ms, double P95Ms, double P99Ms, double MaxMs, long Count)
 {
+    /// <summary>Microseconds up to ten minutes, three significant digits.</summary>
+    public static LongHistogram NewHistogram() => new((long)TimeSpan.FromMinutes(10).TotalMicroseconds, 3);
+
+    /// <summary>The spans between two recorded timestamps of each order (placed → confirmed, placed → e-mailed).</summary>
+    public static LatencySummary Between(IEnumerable<(DateTimeOffset From, DateTimeOffset To)> spans)
+    {
+        var histogram = NewHistogram();
+        foreach (var (from, to) in spans) histogram.RecordValue(Math.Max(1, (long)(to - from).TotalMicroseconds));
+        return Of(histogram);
+    }
+
     /// <summary>From a histogram of microseconds.</summary>
     public static LatencySummary Of(LongHistogram microseconds) => microseconds.TotalCount == 0
         ? new LatencySummary(0, 0, 0, 0, 0)

@@ -54,21 +54,15 @@ public static class SystemRun
         Outcomes.Verify(outcomes, all);
         var measured = load.Accepted.Select(id => outcomes[id]).ToList();
 
-        var toConfirmed = new LongHistogram(TimeSpan.FromMinutes(10).Ticks / 10, 3);
-        var toEmail = new LongHistogram(TimeSpan.FromMinutes(10).Ticks / 10, 3);
-        foreach (var order in measured)
-        {
-            toConfirmed.RecordValue(Math.Max(1, (long)(order.ConfirmedAt - order.PlacedAt).TotalMicroseconds));
-            toEmail.RecordValue(Math.Max(1, (long)(order.EmailedAt - order.PlacedAt).TotalMicroseconds));
-        }
-
         var first = measured.Min(o => o.PlacedAt);
         var result = new PhaseResult(
             options.Label, "system", options.Instances, PhaseResult.LoadDescription(options), Math.Round(load.Elapsed.TotalSeconds, 1),
             measured.Count, load.Failed,
             Math.Round(measured.Count / load.Elapsed.TotalSeconds, 1),
             PhaseResult.Throughput(measured.Count, first, measured.Max(o => o.EmailedAt)),
-            LatencySummary.Of(load.AcceptLatency), LatencySummary.Of(toConfirmed), LatencySummary.Of(toEmail),
+            LatencySummary.Of(load.AcceptLatency),
+            LatencySummary.Between(measured.Select(o => (o.PlacedAt, o.ConfirmedAt))),
+            LatencySummary.Between(measured.Select(o => (o.PlacedAt, o.EmailedAt))),
             processes,
             Outcomes.Timeline(measured, first));
         result.Save(options.Output);
