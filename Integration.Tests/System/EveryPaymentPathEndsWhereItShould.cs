@@ -120,6 +120,8 @@ public class EveryPaymentPathEndsWhereItShould : SystemFixture
         var failed = await _failed.WaitForOrderPlacedAsync(order.Id, "the tok_down OrderPlaced in error, stored by ServiceControl");
         await WaitForState(order, "Cancelled", "PaymentTimedOut");
         var mails = await MailsOnceRecorded(order, 1);
+        // Payments voids the payment when it handles the OrderCancelled, independently of the e-mail above.
+        await TestEnvironment.Eventually(() => SystemDatabases.PaymentStatusOf(order.Id), status => status == "Voided", $"order {order.Id}'s payment to be voided");
 
         var body = JsonSerializer.Deserialize<OrderPlaced>(failed.GetProperty("body").GetString()!, MessageJson.Options)!;
         Assert.Multiple(async () =>
