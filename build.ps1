@@ -95,8 +95,10 @@ $PrometheusPort = 9090
 
 # What this invocation started: `test` stops only these, `down` stops everything `up` recorded.
 $script:StartedNow = [System.Collections.Generic.List[string]]::new()
+$script:Clock = [Diagnostics.Stopwatch]::StartNew()
 
-function Write-Step([string] $Message) { Write-Host "==> $Message" -ForegroundColor Cyan }
+# Each step shows the time since the command started: where a slow run spends its time is then plain.
+function Write-Step([string] $Message) { Write-Host ("==> [{0:mm\:ss}] {1}" -f $script:Clock.Elapsed, $Message) -ForegroundColor Cyan }
 
 function Invoke-Native {
     # Runs a native command and fails the build when it fails, echoing its output on failure only.

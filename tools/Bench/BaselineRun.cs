@@ -66,12 +66,13 @@ public static class BaselineRun
             return order;
         }
 
+        await using var completions = new CompletionWatcher(options.BaselineDatabase, "select order_id from notifications where order_id = any(@ids)");
         Console.WriteLine($"[baseline] warming up for {options.Warmup.TotalSeconds:0} s");
-        await LoadGenerator.RunAsync(PlaceAsync, options.Warmup, options.Concurrency, options.Rate);
+        await LoadGenerator.RunAsync(PlaceAsync, completions, options.Warmup, options.Concurrency, options.Rate);
         var meter = ProcessUsageMeter.Start([new ProcessGroup("bench (baseline pipeline and load)", [Environment.ProcessId]), .. ProcessGroup.Discover(Path.Combine(".artifacts", "run")).Where(g => g.Name is "rabbitmq" or "postgresql")]);
         var measuring = Stopwatch.StartNew();
         Console.WriteLine($"[baseline] {PhaseResult.LoadDescription(options)} for {options.Duration.TotalSeconds:0} s");
-        var load = await LoadGenerator.RunAsync(PlaceAsync, options.Duration, options.Concurrency, options.Rate);
+        var load = await LoadGenerator.RunAsync(PlaceAsync, completions, options.Duration, options.Concurrency, options.Rate);
         var outcomes = await WaitForNotificationsAsync(database, load.Accepted, TimeSpan.FromMinutes(3));
         var processes = meter(measuring.Elapsed);
         foreach (var consumer in consumers) await consumer.CloseAsync();

@@ -38,13 +38,15 @@ public static class SystemRun
             return (await response.Content.ReadFromJsonAsync<JsonElement>(cancellation)).GetProperty("id").GetGuid();
         }
 
+        await using var completions = new CompletionWatcher(options.Database("notifications"),
+            "select order_id from sent_notifications where kind = 'OrderConfirmed' and order_id = any(@ids)");
         Console.WriteLine($"[{options.Label}] warming up for {options.Warmup.TotalSeconds:0} s");
-        var warmup = await LoadGenerator.RunAsync(PlaceAsync, options.Warmup, options.Concurrency, options.Rate);
+        var warmup = await LoadGenerator.RunAsync(PlaceAsync, completions, options.Warmup, options.Concurrency, options.Rate);
         var meter = ProcessUsageMeter.Start(ProcessGroup.Discover(Path.Combine(".artifacts", "run")));
         var measuring = global::System.Diagnostics.Stopwatch.StartNew();
         Console.WriteLine($"[{options.Label}] {PhaseResult.LoadDescription(options)} for {options.Duration.TotalSeconds:0} s");
-        var load = await LoadGenerator.RunAsync(PlaceAsync, options.Duration, options.Concurrency, options.Rate);
-        Console.WriteLine($"[{options.Label}] {load.Accepted.Count} orders accepted ({load.Failed} requests failed); waiting for every confirmation e-mail");
+        var load = await LoadGenerator.RunAsync(PlaceAsync, completions, options.Duration, options.Concurrency, options.Rate);
+        Console.WriteLine($"[{options.Label}] {load.Accepted.Count} orders accepted ({load.Failed} requests failed); a client's cycle p50 {LatencySummary.Of(load.Cycle).P50Ms} ms; waiting for every confirmation e-mail");
 
         if (load.Accepted.Count == 0) throw new BenchFailedException($"no order was accepted ({load.Failed} requests failed)");
         var all = warmup.Accepted.Concat(load.Accepted).ToList();
