@@ -104,8 +104,11 @@ public static class Edge
         }
 
         // Forms post to this host only, and to the identity provider: browsers apply form-action to the redirect
-        // a form's response makes, and signing out is a form whose response redirects to the provider.
-        var provider = Uri.TryCreate(app.Configuration["Authentication:Authority"], UriKind.Absolute, out var authority) ? " " + authority.GetLeftPart(UriPartial.Authority) : "";
+        // a form's response makes, and signing out is a form whose response redirects to the provider — at the
+        // address browsers reach it by (Authentication:PublicAuthority), which in compose is not the one the
+        // processes use (the provider's service name).
+        var browserFacing = app.Configuration["Authentication:PublicAuthority"] ?? app.Configuration["Authentication:Authority"];
+        var provider = Uri.TryCreate(browserFacing, UriKind.Absolute, out var authority) ? " " + authority.GetLeftPart(UriPartial.Authority) : "";
         var contentSecurityPolicy = $"default-src 'self'; frame-ancestors 'none'; form-action 'self'{provider}; base-uri 'none'";
         app.Use((context, next) =>
         {
