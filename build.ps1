@@ -14,8 +14,8 @@
       demo    `up` if needed, place an order over HTTP, follow it to Confirmed and show its e-mail
       status  what is running, where, and whether it is healthy
       bench   a fresh system under load: the raw baseline, one instance per endpoint, then two; writes a
-              Markdown summary, JSON and PNG charts to .artifacts/bench (-Quick: under two minutes;
-              -BenchDuration, -Concurrency, -Rate for open-loop load)
+              Markdown summary, JSON and PNG charts to .artifacts/bench (-Quick: a short smoke run;
+              -BenchDuration, -BenchWarmup, -Concurrency, -Rate for open-loop load)
 
     Run it through ./build.sh, which restores the pinned PowerShell from the tool manifest first.
     Installing packages needs root (apt-get); everything else runs as any user.
@@ -33,10 +33,11 @@ param(
     # deadline (e.g. 00:10:00) leaves an operator time to retry a failed payment from Pulse.
     [TimeSpan] $PaymentDeadline,
 
-    # For `bench`: a short run for smoke use; the measured duration per phase; closed-loop clients; or an
-    # open-loop target rate in orders per second (instead of clients).
+    # For `bench`: a short run for smoke use; the measured duration and the warm-up per phase; closed-loop
+    # clients; or an open-loop target rate in orders per second (instead of clients).
     [switch] $Quick,
     [TimeSpan] $BenchDuration,
+    [TimeSpan] $BenchWarmup,
     [int] $Concurrency,
     [double] $Rate
 )
@@ -447,8 +448,10 @@ function Start-Endpoints([switch] $Observed, [int] $Instance = 1, [switch] $ForB
         if ($ForBench) {
             # Its own databases and vhost, emptied before each bench: nothing of an earlier run (not even a
             # scheduled payment deadline) adds to the load. LOCAL DEVELOPMENT DEFAULTS ONLY. And the bench is
-            # one customer placing orders as fast as it can: the edge's per-client limit would stop it.
-            $environment['ConnectionStrings__Database'] = "Host=127.0.0.1;Port=5432;Database=$($endpoint.Name)_bench;Username=$($endpoint.Name);Password=$DevPassword"
+            # one customer placing orders as fast as it can: the edge's per-client limit would stop it. Nine
+            # processes share PostgreSQL's 100 connections in the two-instance run: each pool is capped at 12
+            # (Npgsql's default of 100 per process ran the server out of connection slots).
+            $environment['ConnectionStrings__Database'] = "Host=127.0.0.1;Port=5432;Database=$($endpoint.Name)_bench;Username=$($endpoint.Name);Password=$DevPassword;Maximum Pool Size=12"
             $environment['ConnectionStrings__RabbitMq'] = "amqp://$($endpoint.Name):$DevPassword@127.0.0.1:5672/$BenchRabbitVhost"
             $environment['Conveyor__Edge__RequestsPerWindow'] = '100000000'
         }
@@ -493,7 +496,9 @@ function Invoke-Bench {
     if (Test-Path $output) { Remove-Item $output -Recurse -Force }
     New-Item -ItemType Directory -Force $output | Out-Null
     $duration = if ($BenchDuration) { $BenchDuration } elseif ($Quick) { [TimeSpan]::FromSeconds(6) } else { [TimeSpan]::FromSeconds(60) }
-    $warmup = if ($Quick) { [TimeSpan]::FromSeconds(2) } else { [TimeSpan]::FromSeconds(15) }
+    # 45 s: on two cores each endpoint JIT-compiles some 60 000 methods (Wolverine's handler code through
+    # Roslyn among them) during its first minute; a 15 s warm-up measured that, not the system (23 vs 34 orders/s).
+    $warmup = if ($BenchWarmup) { $BenchWarmup } elseif ($Quick) { [TimeSpan]::FromSeconds(2) } else { [TimeSpan]::FromSeconds(45) }
     $bench = Join-Path $Root "tools/Bench/bin/$Configuration/net10.0/Conveyor.Bench.dll"
     $clients = if ($Concurrency) { $Concurrency } elseif ($Quick) { 8 } else { 16 }
     $common = @('--duration', $duration.ToString('c'), '--warmup', $warmup.ToString('c'), '--concurrency', "$clients", '--output', $output, '--database-suffix', '_bench')

@@ -16,7 +16,8 @@ public sealed record ProcessGroup(string Name, IReadOnlyList<int> Pids)
             var name = Path.GetFileNameWithoutExtension(pidFile);
             // The observability tools are not part of the system under load; the SMTP catcher and the identity provider are.
             if (name is "dashboard" or "prometheus") continue;
-            if (int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid) && Directory.Exists($"/proc/{pid}")) groups.Add(new ProcessGroup(name, [pid]));
+            // With its children: `dotnet tool run smtp4dev` (the recorded PID) runs the catcher as a child process.
+            if (int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid) && Directory.Exists($"/proc/{pid}")) groups.Add(new ProcessGroup(name, WithDescendants(pid)));
         }
 
         groups.Add(new ProcessGroup("bench (load generator)", [Environment.ProcessId]));
@@ -25,9 +26,26 @@ public sealed record ProcessGroup(string Name, IReadOnlyList<int> Pids)
         return groups;
     }
 
+    private static List<int> WithDescendants(int root)
+    {
+        var parents = AllPids().ToDictionary(pid => pid, ParentOf);
+        var group = new List<int> { root };
+        for (var i = 0; i < group.Count; i++) group.AddRange(parents.Where(p => p.Value == group[i]).Select(p => p.Key));
+        return group;
+    }
+
+    private static IEnumerable<int> AllPids() =>
+        Directory.GetDirectories("/proc").Select(d => int.TryParse(Path.GetFileName(d), out var pid) ? pid : 0).Where(pid => pid > 0);
+
+    private static int ParentOf(int pid)
+    {
+        var stat = ReadOrEmpty($"/proc/{pid}/stat");
+        // After the command (which may hold spaces): state, then the parent's PID.
+        return stat.Length == 0 ? 0 : int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture);
+    }
+
     private static List<int> ByCommand(string command) =>
-        Directory.GetDirectories("/proc").Select(d => int.TryParse(Path.GetFileName(d), out var pid) ? pid : 0)
-            .Where(pid => pid > 0 && ReadOrEmpty($"/proc/{pid}/comm").Trim() == command).ToList();
+        AllPids().Where(pid => ReadOrEmpty($"/proc/{pid}/comm").Trim() == command).ToList();
 
     /// <summary>User + system CPU seconds of the group's processes so far.</summary>
     public double CpuSeconds() => Pids.Sum(pid =>

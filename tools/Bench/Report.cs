@@ -34,6 +34,8 @@ public static class Report
         if (ratio is { } r) md.AppendLine(CultureInfo.InvariantCulture, $"- **system / baseline: {r}** (orders per second to the confirmation e-mail; the baseline does the same durable work with no framework)");
         if (scaleOut is { } s) md.AppendLine(CultureInfo.InvariantCulture, $"- **scale-out, two instances / one: {s}** — every order still had exactly one payment and one e-mail");
         md.AppendLine(CultureInfo.InvariantCulture, $"- busiest process with one instance: **{busiest.Name}**, {busiest.CpuPercentOfOneCore} % of one core (the machine has {Environment.ProcessorCount})");
+        // Whether the machine, rather than one process, is the limit: every process measured, together.
+        md.AppendLine(CultureInfo.InvariantCulture, $"- all measured processes together with one instance: **{Math.Round(one.Processes.Sum(p => p.CpuPercentOfOneCore))} %** of the machine's {100 * Environment.ProcessorCount} %");
         md.AppendLine();
         md.AppendLine("| process (one instance) | CPU s | % of one core | peak memory MB |");
         md.AppendLine("| --- | ---: | ---: | ---: |");
