@@ -111,6 +111,21 @@ public class TheRenderedManifestsHold
     }
 
     [Test]
+    public async Task Each_pod_caps_its_database_connections()
+    {
+        // Npgsql's default pool (100) per pod would let a few replicas (KEDA adds them) exhaust PostgreSQL's
+        // 100 connections — the benchmark's two-instance run did exactly that.
+        var manifests = await Chart.RenderAsync("--set", "postgresql.maxPoolSize=15");
+        var connectionStrings = manifests.OfKind("Deployment")
+            .SelectMany(d => d.Map("spec").Map("template").Map("spec").List("containers").Cast<Dictionary<object, object?>>().SelectMany(c => c.List("env")))
+            .Cast<Dictionary<object, object?>>()
+            .Where(v => v.Text("name") == "ConnectionStrings__Database")
+            .Select(v => v.Text("value"))
+            .ToList();
+        Assert.That(connectionStrings, Has.Count.EqualTo(4).And.All.EndsWith(";Maximum Pool Size=15"));
+    }
+
+    [Test]
     public async Task With_KEDA_each_endpoint_scales_on_its_own_queue()
     {
         var manifests = await Chart.RenderAsync("--set", "keda.enabled=true");
