@@ -15,7 +15,8 @@
       status  what is running, where, and whether it is healthy
       bench   a fresh system under load: the raw baseline, one instance per endpoint, then two; writes a
               Markdown summary, JSON and PNG charts to .artifacts/bench (-Quick: a short smoke run;
-              -BenchDuration, -BenchWarmup, -Concurrency, -Rate for open-loop load)
+              -BenchDuration, -BenchWarmup, -Concurrency, -Rate for open-loop load, -Instances for
+              the scale-out phase)
 
     Run it through ./build.sh, which restores the pinned PowerShell from the tool manifest first.
     Installing packages needs root (apt-get); everything else runs as any user.
@@ -38,6 +39,9 @@ param(
     [switch] $Quick,
     [TimeSpan] $BenchDuration,
     [TimeSpan] $BenchWarmup,
+    # For `bench`: instances per endpoint in the scale-out phase (competing consumers).
+    [ValidateRange(2, 4)]
+    [int] $Instances = 2,
     [int] $Concurrency,
     [double] $Rate
 )
@@ -448,10 +452,11 @@ function Start-Endpoints([switch] $Observed, [int] $Instance = 1, [switch] $ForB
         if ($ForBench) {
             # Its own databases and vhost, emptied before each bench: nothing of an earlier run (not even a
             # scheduled payment deadline) adds to the load. LOCAL DEVELOPMENT DEFAULTS ONLY. And the bench is
-            # one customer placing orders as fast as it can: the edge's per-client limit would stop it. Nine
-            # processes share PostgreSQL's 100 connections in the two-instance run: each pool is capped at 12
-            # (Npgsql's default of 100 per process ran the server out of connection slots).
-            $environment['ConnectionStrings__Database'] = "Host=127.0.0.1;Port=5432;Database=$($endpoint.Name)_bench;Username=$($endpoint.Name);Password=$DevPassword;Maximum Pool Size=12"
+            # one customer placing orders as fast as it can: the edge's per-client limit would stop it. All
+            # processes share PostgreSQL's 100 connections: each pool gets an equal share of 84 (12 with two
+            # instances), the rest is the bench's; Npgsql's default of 100 per process ran the server out.
+            $pool = [Math]::Floor(84 / (3 * $Instances + 1))
+            $environment['ConnectionStrings__Database'] = "Host=127.0.0.1;Port=5432;Database=$($endpoint.Name)_bench;Username=$($endpoint.Name);Password=$DevPassword;Maximum Pool Size=$pool"
             $environment['ConnectionStrings__RabbitMq'] = "amqp://$($endpoint.Name):$DevPassword@127.0.0.1:5672/$BenchRabbitVhost"
             $environment['Conveyor__Edge__RequestsPerWindow'] = '100000000'
         }
@@ -515,9 +520,11 @@ function Invoke-Bench {
         Start-Endpoints -ForBench
         Write-Step 'The system, one instance per endpoint'
         Invoke-BenchPhase (@('--phase', 'system', '--label', 'system-x1', '--instances', '1') + $common)
-        Start-Endpoints -Instance 2 -ForBench
-        Write-Step 'The system, two instances per endpoint (competing consumers)'
-        Invoke-BenchPhase (@('--phase', 'system', '--label', 'system-x2', '--instances', '2', '--orders', 'http://127.0.0.1:5080,http://127.0.0.1:5180') + $common)
+        foreach ($instance in 2..$Instances) { Start-Endpoints -Instance $instance -ForBench }
+        Write-Step "The system, $Instances instances per endpoint (competing consumers)"
+        # The HTTP load takes turns over every Orders instance, as a load balancer would.
+        $orders = (1..$Instances | ForEach-Object { "http://127.0.0.1:$(5080 + 100 * ($_ - 1))" }) -join ','
+        Invoke-BenchPhase (@('--phase', 'system', '--label', "system-x$Instances", '--instances', "$Instances", '--orders', $orders) + $common)
         Invoke-BenchPhase @('--phase', 'report', '--output', $output)
     }
     finally {
@@ -529,7 +536,7 @@ function Invoke-Bench {
 
 function Stop-Processes {
     Write-Step 'Stopping the endpoints and the observability tools'
-    Stop-Recorded (@($Endpoints | ForEach-Object { $_.Name; "$($_.Name)-2" }) + @('prometheus', 'dashboard'))
+    Stop-Recorded (@($Endpoints | ForEach-Object { $_.Name; foreach ($i in 2..4) { "$($_.Name)-$i" } }) + @('prometheus', 'dashboard'))
 }
 
 function Invoke-Down {

@@ -1,3 +1,4 @@
+using Npgsql;
 using Conveyor.Hosting.ServiceControl;
 using Conveyor.Messages;
 using JasperFx.Core;
@@ -57,7 +58,12 @@ public static class ConveyorEndpoint
         // hosted services start one after the other, in registration order.
         builder.Services.AddHostedService<MigrateDatabaseOnStartup<TDb>>();
 
-        builder.Services.AddDbContextWithWolverineIntegration<TDb>(db => db.UseEndpointDatabase(connections.Database));
+        // One connection pool per process, shared by EF Core, Wolverine's inbox and outbox and the health
+        // checks: `Maximum Pool Size` in the connection string then caps what the process holds (with a pool
+        // each, a process held twice that, and a few instances ran PostgreSQL out of connections).
+        var database = NpgsqlDataSource.Create(connections.Database);
+        builder.Services.AddSingleton(database);
+        builder.Services.AddDbContextWithWolverineIntegration<TDb>(db => db.UseEndpointDatabase(database));
 
         builder.Host.UseWolverine(opts =>
         {
@@ -71,7 +77,7 @@ public static class ConveyorEndpoint
 
             // Outbox and inbox live in the endpoint's own database, in their own schema, so a handler's
             // business rows and the messages it sends commit in one transaction.
-            opts.PersistMessagesWithPostgresql(connections.Database, "wolverine");
+            opts.PersistMessagesWithPostgresql(database, "wolverine");
             opts.UseEntityFrameworkCoreTransactions();
             opts.Policies.AutoApplyTransactions();
             opts.Policies.UseDurableInboxOnAllListeners();

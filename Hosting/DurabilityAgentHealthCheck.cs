@@ -8,14 +8,13 @@ namespace Conveyor.Hosting;
 /// that fires scheduled retries and timeouts, such as the payment deadline, and recovers the inbox and
 /// outbox). In the seconds after a cold start no node holds it yet, and anything scheduled waits for it.
 /// </summary>
-internal sealed class DurabilityAgentHealthCheck(ConnectionSettings settings) : IHealthCheck
+internal sealed class DurabilityAgentHealthCheck(NpgsqlDataSource database) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         try
         {
-            await using var connection = new NpgsqlConnection(settings.Database);
-            await connection.OpenAsync(cancellationToken);
+            await using var connection = await database.OpenConnectionAsync(cancellationToken);
             await using var command = new NpgsqlCommand(
                 "select count(*) from wolverine.wolverine_node_assignments where id like 'wolverinedb://%'", connection);
             var running = (long)(await command.ExecuteScalarAsync(cancellationToken))!;

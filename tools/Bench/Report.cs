@@ -11,7 +11,9 @@ public static class Report
     {
         var baseline = PhaseResult.Read(options.Output, "baseline");
         var one = PhaseResult.Read(options.Output, "system-x1") ?? throw new BenchFailedException($"no system-x1.json in {options.Output}: run the system phase first");
-        var two = PhaseResult.Read(options.Output, "system-x2");
+        // The scale-out phase: however many instances it ran with (-Instances, two by default).
+        var two = Directory.GetFiles(options.Output, "system-x*.json").Select(f => PhaseResult.Read(options.Output, Path.GetFileNameWithoutExtension(f)))
+            .OfType<PhaseResult>().Where(p => p.Instances > 1).OrderBy(p => p.Instances).FirstOrDefault();
         var phases = new[] { baseline, one, two }.OfType<PhaseResult>().ToList();
 
         var ratio = baseline is null ? (double?)null : Math.Round(one.CompletedPerSecond / baseline.CompletedPerSecond, 2);
@@ -32,7 +34,7 @@ public static class Report
 
         md.AppendLine();
         if (ratio is { } r) md.AppendLine(CultureInfo.InvariantCulture, $"- **system / baseline: {r}** (orders per second to the confirmation e-mail; the baseline does the same durable work with no framework)");
-        if (scaleOut is { } s) md.AppendLine(CultureInfo.InvariantCulture, $"- **scale-out, two instances / one: {s}** — every order still had exactly one payment and one e-mail");
+        if (scaleOut is { } s) md.AppendLine(CultureInfo.InvariantCulture, $"- **scale-out, {two!.Instances} instances / one: {s}** — every order still had exactly one payment and one e-mail");
         md.AppendLine(CultureInfo.InvariantCulture, $"- busiest process with one instance: **{busiest.Name}**, {busiest.CpuPercentOfOneCore} % of one core (the machine has {Environment.ProcessorCount})");
         // Whether the machine, rather than one process, is the limit: every process measured, together.
         md.AppendLine(CultureInfo.InvariantCulture, $"- all measured processes together with one instance: **{Math.Round(one.Processes.Sum(p => p.CpuPercentOfOneCore))} %** of the machine's {100 * Environment.ProcessorCount} %");
