@@ -306,11 +306,17 @@ function Initialize-Postgres {
     }
 }
 
-function Start-Infrastructure([switch] $ForTests) {
+function Start-Infrastructure([switch] $ForTests, [switch] $FreshBench) {
     New-Item -ItemType Directory -Force $RunDir, $LogDir | Out-Null
     Install-OsPackages -ForTests:$ForTests
     Start-Postgres
     Start-RabbitMq
+    if ($FreshBench) {
+        # Dropped before the databases and vhosts are created, so they come back empty.
+        Write-Step 'Emptying the benchmark databases and vhost'
+        foreach ($db in $Databases | Where-Object Name -like '*_bench') { Invoke-Psql "DROP DATABASE IF EXISTS $($db.Name) WITH (FORCE)" | Out-Null }
+        Invoke-Native 'rabbitmqctl' @('-q', 'delete_vhost', $BenchRabbitVhost) -Quiet -AllowFailure | Out-Null
+    }
     Initialize-Postgres
     Initialize-RabbitMq
     Start-SmtpCatcher
@@ -490,12 +496,7 @@ function Invoke-Bench {
     # and the database stay up if they were (a fresh vhost and fresh databases are what matters), and only
     # what the bench started is stopped at the end.
     Stop-Processes
-    Start-Infrastructure
-    Write-Step 'Emptying the benchmark databases and vhost'
-    foreach ($db in $Databases | Where-Object Name -like '*_bench') { Invoke-Psql "DROP DATABASE IF EXISTS $($db.Name) WITH (FORCE)" | Out-Null }
-    Invoke-Native 'rabbitmqctl' @('-q', 'delete_vhost', $BenchRabbitVhost) -Quiet -AllowFailure | Out-Null
-    Initialize-Postgres
-    Initialize-RabbitMq
+    Start-Infrastructure -FreshBench
     Invoke-Build
     $output = Join-Path $Artifacts 'bench'
     if (Test-Path $output) { Remove-Item $output -Recurse -Force }

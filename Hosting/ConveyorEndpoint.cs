@@ -62,7 +62,8 @@ public static class ConveyorEndpoint
         // checks: `Maximum Pool Size` in the connection string then caps what the process holds (with a pool
         // each, a process held twice that, and a few instances ran PostgreSQL out of connections).
         var database = NpgsqlDataSource.Create(connections.Database);
-        builder.Services.AddSingleton(database);
+        // Through a factory: the container then owns the pool and closes it when the host stops.
+        builder.Services.AddSingleton(_ => database);
         builder.Services.AddDbContextWithWolverineIntegration<TDb>(db => db.UseEndpointDatabase(database));
 
         builder.Host.UseWolverine(opts =>

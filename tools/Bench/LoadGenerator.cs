@@ -16,6 +16,11 @@ public sealed class LoadResult
     public SortedDictionary<int, int> AcceptedPerSecond { get; } = [];
     public TimeSpan Elapsed { get; set; }
 
+    public void RecordCycle(long microseconds)
+    {
+        lock (_gate) Cycle.RecordValue(Math.Max(1, microseconds));
+    }
+
     public void Record(Guid? id, long latencyMicroseconds, int second)
     {
         lock (_gate)
@@ -76,7 +81,7 @@ public static class LoadGenerator
                     result.Record(id, (long)(clock.Elapsed - started).TotalMicroseconds, (int)started.TotalSeconds);
                     if (id is not { } placed) continue;
                     await completions.WaitAsync(placed, TimeSpan.FromSeconds(60));
-                    lock (result.Cycle) result.Cycle.RecordValue(Math.Max(1, (long)(clock.Elapsed - started).TotalMicroseconds));
+                    result.RecordCycle((long)(clock.Elapsed - started).TotalMicroseconds);
                 }
             })));
         }
