@@ -125,13 +125,15 @@ function Wait-Until {
     $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
     while ([DateTime]::UtcNow -lt $deadline) {
         if (& $Condition) { return }
-        Start-Sleep -Milliseconds 500
+        Start-Sleep -Milliseconds 250
     }
     throw "Timed out after $TimeoutSeconds s waiting for $What"
 }
 
 function Test-Http([string] $Url) {
-    try { (Invoke-WebRequest -Uri $Url -TimeoutSec 3 -SkipHttpErrorCheck).StatusCode -eq 200 } catch { $false }
+    # 15 s: a process just started on a busy machine took up to 10 s to answer its first request (JIT);
+    # giving up after 3 s only started the same slow request again.
+    try { (Invoke-WebRequest -Uri $Url -TimeoutSec 15 -SkipHttpErrorCheck).StatusCode -eq 200 } catch { $false }
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -223,16 +225,28 @@ function Test-RabbitRunning {
 }
 
 function Start-RabbitMq {
-    if (-not (Test-RabbitRunning)) {
-        Write-Step 'Starting RabbitMQ'
-        # No systemd here: the init script (or the server itself, detached) is how it starts.
-        if (Test-Path '/etc/init.d/rabbitmq-server') { Invoke-Native 'service' @('rabbitmq-server', 'start') -Quiet | Out-Null }
-        else { Invoke-Native 'rabbitmq-server' @('-detached') -Quiet | Out-Null }
-        New-Item -ItemType File -Force (Join-Path $RunDir 'started-rabbitmq') | Out-Null
-        $script:StartedNow.Add('rabbitmq')
+    # Started in the background; Wait-RabbitMq waits for it.
+    $plugins = @('rabbitmq_management', 'rabbitmq_prometheus')
+    $enabled = (Get-Content '/etc/rabbitmq/enabled_plugins' -Raw -ErrorAction SilentlyContinue) ?? ''
+    $pluginsEnabled = -not ($plugins | Where-Object { $enabled -notmatch "\b$_\b" })
+    $script:RabbitStarting = $false
+    if (Test-RabbitRunning) {
+        if (-not $pluginsEnabled) { Invoke-Native 'rabbitmq-plugins' (@('-q', 'enable') + $plugins) -Quiet | Out-Null }
+        return
     }
+    Write-Step 'Starting RabbitMQ (in the background)'
+    # Enabled before it boots, so the broker loads them as it starts (3 s on a running broker, even unchanged).
+    if (-not $pluginsEnabled) { Invoke-Native 'rabbitmq-plugins' (@('-q', 'enable', '--offline') + $plugins) -Quiet | Out-Null }
+    # No systemd here: the init script (or the server itself, detached) is how it starts.
+    Start-InBackground 'start-rabbitmq' $(if (Test-Path '/etc/init.d/rabbitmq-server') { 'service rabbitmq-server start' } else { 'rabbitmq-server -detached' })
+    New-Item -ItemType File -Force (Join-Path $RunDir 'started-rabbitmq') | Out-Null
+    $script:StartedNow.Add('rabbitmq')
+    $script:RabbitStarting = $true
+}
+
+function Wait-RabbitMq {
+    if ($script:RabbitStarting) { Wait-InBackground 'start-rabbitmq' 'Starting RabbitMQ' -TimeoutSeconds 120 }
     Invoke-Native 'rabbitmqctl' @('-q', 'await_startup', '--timeout', '120') -Quiet | Out-Null
-    Invoke-Native 'rabbitmq-plugins' @('-q', 'enable', 'rabbitmq_management', 'rabbitmq_prometheus') -Quiet | Out-Null
 }
 
 # Each endpoint has its own broker user, allowed only what its own messaging needs: configure (declare) its
@@ -290,55 +304,66 @@ function Invoke-Psql([string] $Sql, [string] $Database = 'postgres') {
     return $output
 }
 
-function Initialize-Postgres {
-    $roles = ($Databases | ForEach-Object { $_.Owner }) | Sort-Object -Unique
-    foreach ($role in $roles) {
-        if (-not (Invoke-Psql "SELECT 1 FROM pg_roles WHERE rolname = '$role'")) {
-            Invoke-Psql "CREATE ROLE $role LOGIN PASSWORD '$DevPassword'" | Out-Null
-        }
-    }
-    foreach ($db in $Databases) {
-        if (-not (Invoke-Psql "SELECT 1 FROM pg_database WHERE datname = '$($db.Name)'")) {
-            Invoke-Psql "CREATE DATABASE $($db.Name) OWNER $($db.Owner)" | Out-Null
-        }
+function Initialize-Postgres([string[]] $Drop = @()) {
+    # One psql script (\gexec runs each generated statement) instead of a psql process per statement.
+    $roleRows = ($Databases | ForEach-Object { "('$($_.Owner)')" }) | Sort-Object -Unique
+    $databaseRows = $Databases | ForEach-Object { "('$($_.Name)', '$($_.Owner)')" }
+    $sql = @(
+        foreach ($name in $Drop) { "DROP DATABASE IF EXISTS $name WITH (FORCE);" }
+        "SELECT format('CREATE ROLE %I LOGIN PASSWORD %L', role, '$DevPassword') FROM (VALUES $($roleRows -join ', ')) AS r(role)"
+        " WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = role) \gexec"
+        "SELECT format('CREATE DATABASE %I OWNER %I', name, owner) FROM (VALUES $($databaseRows -join ', ')) AS d(name, owner)"
+        " WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = name) \gexec"
         # No endpoint may connect to another endpoint's database.
-        Invoke-Psql "REVOKE CONNECT ON DATABASE $($db.Name) FROM PUBLIC; GRANT CONNECT ON DATABASE $($db.Name) TO $($db.Owner)" | Out-Null
-    }
+        foreach ($db in $Databases) { "REVOKE CONNECT ON DATABASE $($db.Name) FROM PUBLIC; GRANT CONNECT ON DATABASE $($db.Name) TO $($db.Owner);" }
+    ) -join "`n"
+    $output = $sql | & runuser -u postgres -- psql -X -q -t -A -v ON_ERROR_STOP=1 -d postgres -f - 2>&1
+    if ($LASTEXITCODE -ne 0) { throw "Setting up PostgreSQL failed: $output" }
 }
 
 function Start-Infrastructure([switch] $ForTests, [switch] $FreshBench) {
     New-Item -ItemType Directory -Force $RunDir, $LogDir | Out-Null
     Install-OsPackages -ForTests:$ForTests
-    Start-Postgres
+    # The broker (some 6 s to boot) and the SMTP catcher start in the background while PostgreSQL starts
+    # and is set up; each is waited for before it is configured or used.
     Start-RabbitMq
-    if ($FreshBench) {
-        # Dropped before the databases and vhosts are created, so they come back empty.
-        Write-Step 'Emptying the benchmark databases and vhost'
-        foreach ($db in $Databases | Where-Object Name -like '*_bench') { Invoke-Psql "DROP DATABASE IF EXISTS $($db.Name) WITH (FORCE)" | Out-Null }
-        Invoke-Native 'rabbitmqctl' @('-q', 'delete_vhost', $BenchRabbitVhost) -Quiet -AllowFailure | Out-Null
-    }
-    Initialize-Postgres
-    Initialize-RabbitMq
     Start-SmtpCatcher
+    Start-Postgres
+    # The bench's databases and vhost are dropped before they are created, so they come back empty.
+    Initialize-Postgres -Drop $(if ($FreshBench) { @($Databases | Where-Object Name -like '*_bench' | ForEach-Object { $_.Name }) })
+    Wait-RabbitMq
+    if ($FreshBench) { Invoke-Native 'rabbitmqctl' @('-q', 'delete_vhost', $BenchRabbitVhost) -Quiet -AllowFailure | Out-Null }
+    Initialize-RabbitMq
+    Wait-SmtpCatcher
 }
 
 function Stop-Infrastructure([switch] $OnlyStartedNow) {
     function Should-Stop([string] $Name) { -not $OnlyStartedNow -or $script:StartedNow.Contains($Name) }
     if (Should-Stop 'smtp4dev') { Stop-Recorded 'smtp4dev' }
+    # PostgreSQL stops in the background while the broker takes its 8 s to shut down.
+    $stopping = @()
+    if ((Should-Stop 'postgresql') -and (Test-Path (Join-Path $RunDir 'started-postgresql'))) {
+        Write-Step 'Stopping PostgreSQL (started by this script)'
+        $cluster = Get-PostgresCluster
+        Start-InBackground 'stop-postgresql' "pg_ctlcluster $($cluster.Version) $($cluster.Name) stop"
+        $stopping += 'stop-postgresql'
+        Remove-Item (Join-Path $RunDir 'started-postgresql')
+    }
     if ((Should-Stop 'rabbitmq') -and (Test-Path (Join-Path $RunDir 'started-rabbitmq'))) {
         Write-Step 'Stopping RabbitMQ (started by this script)'
-        if (Test-Path '/etc/init.d/rabbitmq-server') { Invoke-Native 'service' @('rabbitmq-server', 'stop') -Quiet -AllowFailure | Out-Null }
+        # What the init script's stop does (stop, wait for the process to exit, remove its PID file) without
+        # the status check it runs first, which takes 3 s.
+        $pidFile = '/var/run/rabbitmq/pid'
+        if (Test-Path $pidFile) {
+            Invoke-Native 'rabbitmqctl' @('-q', 'stop', $pidFile) -Quiet -AllowFailure | Out-Null
+            Remove-Item $pidFile -ErrorAction SilentlyContinue
+        }
         else { Invoke-Native 'rabbitmqctl' @('-q', 'stop') -Quiet -AllowFailure | Out-Null }
         # The Erlang port mapper starts with the broker and outlives it.
         if (Test-Command 'epmd') { Invoke-Native 'epmd' @('-kill') -Quiet -AllowFailure | Out-Null }
         Remove-Item (Join-Path $RunDir 'started-rabbitmq')
     }
-    if ((Should-Stop 'postgresql') -and (Test-Path (Join-Path $RunDir 'started-postgresql'))) {
-        Write-Step 'Stopping PostgreSQL (started by this script)'
-        $cluster = Get-PostgresCluster
-        Invoke-Native 'pg_ctlcluster' @($cluster.Version, $cluster.Name, 'stop') -Quiet -AllowFailure | Out-Null
-        Remove-Item (Join-Path $RunDir 'started-postgresql')
-    }
+    foreach ($name in $stopping) { Wait-InBackground $name 'Stopping PostgreSQL' -TimeoutSeconds 60 -AllowFailure }
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -382,6 +407,26 @@ function Stop-Recorded([string[]] $Names) {
     }
 }
 
+function Start-InBackground([string] $Name, [string] $CommandLine) {
+    # A shell command run detached: output in <name>.log, exit code in <name>.rc for Wait-InBackground. Its
+    # own output is redirected and the group's goes to /dev/null, so nothing holds this script's pipe open.
+    $log = Join-Path $LogDir "$Name.log"
+    $rc = Join-Path $RunDir "$Name.rc"
+    Remove-Item $rc -ErrorAction SilentlyContinue
+    & bash -c "{ cd '$Root'; $CommandLine > '$log' 2>&1; echo `$? > '$rc.tmp'; mv '$rc.tmp' '$rc'; } > /dev/null 2>&1 < /dev/null &"
+}
+
+function Wait-InBackground([string] $Name, [string] $What, [int] $TimeoutSeconds, [switch] $AllowFailure) {
+    $rc = Join-Path $RunDir "$Name.rc"
+    Wait-Until { Test-Path $rc } $TimeoutSeconds $What
+    $code = [int](Get-Content $rc -Raw)
+    Remove-Item $rc
+    if ($code -ne 0 -and -not $AllowFailure) {
+        Get-Content (Join-Path $LogDir "$Name.log") | ForEach-Object { Write-Host $_ }
+        throw "$What failed (exit code $code)"
+    }
+}
+
 function Get-DashboardExecutable {
     # Restored by tools/Dashboard (a PackageDownload): a self-contained executable in the NuGet cache.
     $packages = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path $HOME '.nuget/packages' }
@@ -418,6 +463,9 @@ function Start-SmtpCatcher {
     }
     Start-Recorded 'smtp4dev' 'dotnet' @('tool', 'run', 'smtp4dev', "--urls=http://127.0.0.1:$SmtpWebPort", "--smtpport=$SmtpPort",
         '--imapport=0', '--pop3port=0', '--db=', '--hostname=localhost', '--nousersettings', '--bindaddress=127.0.0.1', '--messagestokeep=10000')
+}
+
+function Wait-SmtpCatcher {
     Wait-Until { Test-Http "http://127.0.0.1:$SmtpWebPort/api/messages" } 60 'the SMTP catcher'
 }
 
@@ -426,8 +474,20 @@ function Start-SmtpCatcher {
 # ---------------------------------------------------------------------------------------------
 
 function Invoke-Build {
-    Write-Step "Building Conveyor.slnx ($Configuration)"
-    Invoke-Native 'dotnet' @('build', (Join-Path $Root 'Conveyor.slnx'), '-c', $Configuration, '-nologo', '-v', 'q', '-clp:ErrorsOnly') | Out-Null
+    Start-Build
+    Wait-Build
+}
+
+function Start-Build {
+    # In the background: the targets that need the broker and the database start them meanwhile.
+    Write-Step "Building Conveyor.slnx ($Configuration) (in the background)"
+    New-Item -ItemType Directory -Force $RunDir, $LogDir | Out-Null
+    Start-InBackground 'build' "dotnet build '$(Join-Path $Root 'Conveyor.slnx')' -c $Configuration -nologo -v q -clp:ErrorsOnly"
+}
+
+function Wait-Build {
+    Wait-InBackground 'build' 'The build' -TimeoutSeconds 900
+    Write-Step 'Built'
 }
 
 function Get-EndpointDll($Endpoint) {
@@ -436,8 +496,9 @@ function Get-EndpointDll($Endpoint) {
 }
 
 function Invoke-Up {
+    Start-Build
     Start-Infrastructure
-    Invoke-Build
+    Wait-Build
     Start-Observability
     Start-Endpoints -Observed
     Show-Status
@@ -474,21 +535,36 @@ function Start-Endpoints([switch] $Observed, [int] $Instance = 1, [switch] $ForB
         Start-Recorded $name 'dotnet' @($dll) -WorkingDirectory (Split-Path $dll) -Environment $environment
         $started += @{ Name = $name; Ready = "http://127.0.0.1:$port/health/ready" }
     }
-    foreach ($process in $started) {
-        $name = $process.Name
-        $ready = $process.Ready
-        try {
-            Wait-Until {
-                if (-not (Get-RecordedPid $name)) { throw "$name exited during start-up" }
-                Test-Http $ready
-            } 90 "$name to be ready ($ready)"
-        }
-        catch {
-            Write-Host "---- last lines of $name.log ----"
-            Get-Content (Join-Path $LogDir "$name.log") -Tail 30 | ForEach-Object { Write-Host $_ }
-            throw
-        }
+    # Polled together: each process has one request in flight at a time, so a process slow to answer its
+    # first request (JIT on a busy machine: up to 10 s) delays nobody else's readiness.
+    $since = [Diagnostics.Stopwatch]::StartNew()
+    $client = [System.Net.Http.HttpClient]::new()
+    $client.Timeout = [TimeSpan]::FromSeconds(30)
+    $pending = [System.Collections.Generic.List[hashtable]]::new([hashtable[]]$started)
+    try {
+        Wait-Until {
+            foreach ($process in @($pending)) {
+                if (-not (Get-RecordedPid $process.Name)) { throw "$($process.Name) exited during start-up" }
+                $request = $process['Request']
+                if (-not $request) { $process.Request = $client.GetAsync($process.Ready); continue }
+                if (-not $request.IsCompleted) { continue }
+                $process.Request = $null
+                if ($request.IsCompletedSuccessfully -and [int]$request.Result.StatusCode -eq 200) {
+                    Write-Host ("    {0} ready ({1:0.0} s)" -f $process.Name, $since.Elapsed.TotalSeconds)
+                    [void]$pending.Remove($process)
+                }
+            }
+            $pending.Count -eq 0
+        } 90 'the processes to be ready'
     }
+    catch {
+        foreach ($process in $pending) {
+            Write-Host "---- $($process.Name) is not ready ($($process.Ready)); last lines of $($process.Name).log ----"
+            Get-Content (Join-Path $LogDir "$($process.Name).log") -Tail 30 | ForEach-Object { Write-Host $_ }
+        }
+        throw
+    }
+    finally { $client.Dispose() }
 }
 
 function Invoke-Bench {
@@ -496,8 +572,7 @@ function Invoke-Bench {
     # and the database stay up if they were (a fresh vhost and fresh databases are what matters), and only
     # what the bench started is stopped at the end.
     Stop-Processes
-    Start-Infrastructure -FreshBench
-    Invoke-Build
+    Start-Build
     $output = Join-Path $Artifacts 'bench'
     if (Test-Path $output) { Remove-Item $output -Recurse -Force }
     New-Item -ItemType Directory -Force $output | Out-Null
@@ -516,6 +591,8 @@ function Invoke-Bench {
     }
     Push-Location $Root
     try {
+        Start-Infrastructure -FreshBench
+        Wait-Build
         Write-Step 'Baseline: the same durable work on RabbitMQ.Client and Npgsql, no framework'
         Invoke-BenchPhase (@('--phase', 'baseline', '--label', 'baseline') + $common)
         Start-Endpoints -ForBench
@@ -726,12 +803,13 @@ function Find-FailedMessage([string] $CorrelationId, [double] $TimeoutSeconds) {
 }
 
 function Invoke-Test {
-    Start-Infrastructure -ForTests
     $failed = $false
     $failedProjects = @()
+    Start-Build
     try {
+        Start-Infrastructure -ForTests
         Install-DeploymentTools
-        Invoke-Build
+        Wait-Build
         Remove-Item -Recurse -Force $TestResults -ErrorAction SilentlyContinue
         New-Item -ItemType Directory -Force $TestResults | Out-Null
         $env:CONVEYOR_TEST_SMTP_API = "http://127.0.0.1:$SmtpWebPort"
