@@ -298,8 +298,9 @@ function Initialize-RabbitMq {
 }
 
 function Invoke-Psql([string] $Sql, [string] $Database = 'postgres') {
-    # Through the local socket as the postgres OS user: Debian only trusts peer logins there.
-    $output = & runuser -u postgres -- psql -X -q -t -A -v ON_ERROR_STOP=1 -d $Database -c $Sql 2>&1
+    # Through the local socket as the postgres OS user: Debian only trusts peer logins there. On standard
+    # input, so a script may hold several statements and psql's \gexec.
+    $output = $Sql | & runuser -u postgres -- psql -X -q -t -A -v ON_ERROR_STOP=1 -d $Database -f - 2>&1
     if ($LASTEXITCODE -ne 0) { throw "psql failed: $output" }
     return $output
 }
@@ -317,8 +318,7 @@ function Initialize-Postgres([string[]] $Drop = @()) {
         # No endpoint may connect to another endpoint's database.
         foreach ($db in $Databases) { "REVOKE CONNECT ON DATABASE $($db.Name) FROM PUBLIC; GRANT CONNECT ON DATABASE $($db.Name) TO $($db.Owner);" }
     ) -join "`n"
-    $output = $sql | & runuser -u postgres -- psql -X -q -t -A -v ON_ERROR_STOP=1 -d postgres -f - 2>&1
-    if ($LASTEXITCODE -ne 0) { throw "Setting up PostgreSQL failed: $output" }
+    Invoke-Psql $sql | Out-Null
 }
 
 function Start-Infrastructure([switch] $ForTests, [switch] $FreshBench) {

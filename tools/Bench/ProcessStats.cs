@@ -11,13 +11,15 @@ public sealed record ProcessGroup(string Name, IReadOnlyList<int> Pids)
     public static IReadOnlyList<ProcessGroup> Discover(string runDirectory)
     {
         var groups = new List<ProcessGroup>();
+        // Every process's parent, read once for all the groups.
+        var parents = AllPids().ToDictionary(pid => pid, ParentOf);
         foreach (var pidFile in Directory.GetFiles(runDirectory, "*.pid").Order())
         {
             var name = Path.GetFileNameWithoutExtension(pidFile);
             // The observability tools are not part of the system under load; the SMTP catcher and the identity provider are.
             if (name is "dashboard" or "prometheus") continue;
             // With its children: `dotnet tool run smtp4dev` (the recorded PID) runs the catcher as a child process.
-            if (int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid) && Directory.Exists($"/proc/{pid}")) groups.Add(new ProcessGroup(name, WithDescendants(pid)));
+            if (int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid) && Directory.Exists($"/proc/{pid}")) groups.Add(new ProcessGroup(name, WithDescendants(pid, parents)));
         }
 
         groups.Add(new ProcessGroup("bench (load generator)", [Environment.ProcessId]));
@@ -26,9 +28,8 @@ public sealed record ProcessGroup(string Name, IReadOnlyList<int> Pids)
         return groups;
     }
 
-    private static List<int> WithDescendants(int root)
+    private static List<int> WithDescendants(int root, Dictionary<int, int> parents)
     {
-        var parents = AllPids().ToDictionary(pid => pid, ParentOf);
         var group = new List<int> { root };
         for (var i = 0; i < group.Count; i++) group.AddRange(parents.Where(p => p.Value == group[i]).Select(p => p.Key));
         return group;
