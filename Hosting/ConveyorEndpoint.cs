@@ -46,7 +46,8 @@ public static class ConveyorEndpoint
         builder.Services.AddSingleton(TimeProvider.System);
 
         var telemetry = builder.AddConveyorTelemetry(name);
-        builder.AddJsonLogging(name, telemetry);
+        var deliveryLimit = new BrokerDeliveryLimit();
+        builder.AddJsonLogging(name, telemetry, deliveryLimit);
         builder.AddConveyorEdge();
         builder.AddConveyorAuthentication();
         builder.Services.AddSingleton(new EndpointIdentity(name));
@@ -57,6 +58,8 @@ public static class ConveyorEndpoint
         // Registered before Wolverine so the schema exists before the first message is handled:
         // hosted services start one after the other, in registration order.
         builder.Services.AddHostedService<MigrateDatabaseOnStartup<TDb>>();
+        builder.Services.AddSingleton(deliveryLimit);
+        builder.Services.AddHostedService<InspectBrokerOnStartup>();
 
         // One connection pool per process, shared by EF Core, Wolverine's inbox and outbox and the health
         // checks: `Maximum Pool Size` in the connection string then caps what the process holds (with a pool
@@ -95,6 +98,20 @@ public static class ConveyorEndpoint
             opts.Durability.HealthCheckPollingTime = 2.Seconds();
             // Node assignment checks run every few seconds on every node: traces of them would bury the orders'.
             opts.Durability.NodeAssignmentHealthCheckTracingEnabled = false;
+            // A node killed without a goodbye (kill -9, OOM, a lost machine) still owns its inbox, outbox and due
+            // scheduled messages until a live node ejects it: with the default of a minute its orders' payment
+            // deadlines ran out meanwhile. Ejected after 10 s without a heartbeat, seen on two checks in a row
+            // (2 s apart), so its work is taken over 12-14 s after it died. Shorter would risk ejecting a live
+            // node that a busy machine merely kept from its heartbeat for a few seconds.
+            opts.Durability.StaleNodeTimeout = 10.Seconds();
+            opts.Durability.OrphanedMessageSweepPollingTime = 1.Seconds();
+            // A live node can lose track of a row, too: a database restart between a send and the deletion of its
+            // outbox row, or between handling a message and marking it handled, left it owned by a node that would
+            // never look at it again. Rows older than this are released to any node (a message this node still
+            // holds has its clock restarted while it does); one sent or handled twice is a duplicate with the same
+            // envelope id, which the receiving inbox discards. Well inside the payment deadline.
+            opts.Durability.OutboxStaleTime = 20.Seconds();
+            opts.Durability.InboxStaleTime = 20.Seconds();
 
             opts.UseRabbitMq(factory =>
                 {
@@ -105,10 +122,8 @@ public static class ConveyorEndpoint
                     // delivery during a broker restart vanished, with it off the restart test holds.
                     factory.TopologyRecoveryEnabled = false;
                 })
+                // The endpoint's own queue gets its delivery limit from InspectBrokerOnStartup (BrokerDeliveryLimit).
                 .AutoProvision()
-                // The durable inbox already keeps every delivered message safe; RabbitMQ 4's default
-                // delivery limit of 20 would drop (or dead-letter) a message that merely saw 20 restarts.
-                .DeliveryLimitForDurableQuorumQueues(-1)
                 // Without publisher confirms the outbox counts a message as sent once it is written to the
                 // socket; a broker that restarts (or a quorum queue that is not ready) in that moment drops
                 // it. With them, the send completes only when the broker has taken responsibility.
@@ -119,7 +134,16 @@ public static class ConveyorEndpoint
                 })
                 // A quorum queue keeps every message on disk whatever its delivery mode (Wolverine publishes
                 // dead letters as non-persistent): a broker restart loses no failed message.
-                .CustomizeDeadLetterQueueing(new DeadLetterQueue(ErrorQueue) { ConfigureQueue = q => q.QueueType = QueueType.quorum });
+                .CustomizeDeadLetterQueueing(new DeadLetterQueue(ErrorQueue)
+                {
+                    // Called when the transport starts, after InspectBrokerOnStartup: ServiceControl's ingestion
+                    // requeues what it cannot store yet, which must not count towards a limit either.
+                    ConfigureQueue = q =>
+                    {
+                        q.QueueType = QueueType.quorum;
+                        q.DeliveryLimit = deliveryLimit.ForQuorumQueues;
+                    },
+                });
 
             var endpointMessaging = new ConveyorMessaging(opts);
             messaging(endpointMessaging);
@@ -191,12 +215,17 @@ public static class ConveyorEndpoint
         return app;
     }
 
-    private static void AddJsonLogging(this WebApplicationBuilder builder, string endpoint, TelemetryOptions telemetry)
+    private static void AddJsonLogging(this WebApplicationBuilder builder, string endpoint, TelemetryOptions telemetry, BrokerDeliveryLimit deliveryLimit)
     {
         builder.Services.AddSerilog((services, logger) =>
         {
             logger
             .ReadFrom.Configuration(builder.Configuration)
+            // Wolverine warns at every start that a quorum queue declared without x-delivery-limit is limited to 20
+            // redeliveries: true on RabbitMQ 4, where the queue is declared with -1 and the warning never comes; on
+            // RabbitMQ 3.x, where no argument means no limit, it would send an operator after a problem that is not there.
+            .Filter.ByExcluding(e => deliveryLimit.IsUnlimitedWithoutArgument
+                && e.MessageTemplate.Text.Contains("which Wolverine declared without an x-delivery-limit", StringComparison.Ordinal))
             .MinimumLevel.Information()
             .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
             .MinimumLevel.Override("Microsoft.EntityFrameworkCore", LogEventLevel.Warning)

@@ -1,6 +1,8 @@
 using System.Globalization;
+using System.Net.Sockets;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.HttpOverrides;
@@ -8,6 +10,8 @@ using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
 
 namespace Conveyor.Hosting;
 
@@ -72,6 +76,8 @@ public static class Edge
             };
         });
 
+        builder.Services.AddExceptionHandler<DependencyUnavailable>();
+
         builder.Services.AddCors(cors => cors.AddDefaultPolicy(policy =>
         {
             if (options.AllowedOrigins.Length > 0) policy.WithOrigins(options.AllowedOrigins).AllowAnyHeader().AllowAnyMethod();
@@ -89,8 +95,9 @@ public static class Edge
     public static WebApplication UseConveyorEdge(this WebApplication app)
     {
         app.UseForwardedHeaders();
-        // Unhandled exceptions become a 500 problem without the exception's details; status codes without a
-        // body (404 from routing, 405, 413) get a problem body too.
+        // Unhandled exceptions become a 500 problem without the exception's details (a database that is away for a
+        // moment a 503, see DependencyUnavailable); status codes without a body (404 from routing, 405, 413) get a
+        // problem body too.
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
             // A request Kestrel refuses while it is read (too large, malformed) is the client's error, not a 500.
@@ -131,4 +138,45 @@ public static class Edge
         context.User.Identity?.IsAuthenticated == true && context.User.FindFirst("sub") is { } subject
             ? $"user:{subject.Value}"
             : $"address:{context.Connection.RemoteIpAddress}";
+}
+
+/// <summary>
+/// The database went away under a request (restarting, failing over, its pool exhausted): the request did not
+/// happen, and the client may simply send it again. That is a 503 with Retry-After, which clients and load
+/// balancers retry, not a 500, which says the request itself is at fault.
+/// </summary>
+internal sealed class DependencyUnavailable(IProblemDetailsService problems, ILogger<DependencyUnavailable> logger) : IExceptionHandler
+{
+    public const int RetryAfterSeconds = 2;
+
+    public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
+    {
+        if (!IsTransient(exception)) return false;
+
+        logger.LogWarning("{Method} {Path} answered 503: a dependency is unavailable ({Reason})",
+            context.Request.Method, context.Request.Path, exception.GetBaseException().Message);
+        context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            ProblemDetails =
+            {
+                Status = StatusCodes.Status503ServiceUnavailable,
+                Title = "Service temporarily unavailable",
+                Detail = $"The service could not reach its database; nothing was changed. Try again in {RetryAfterSeconds} s.",
+            },
+        });
+    }
+
+    /// <summary>A failure of the connection to a dependency rather than of the request: worth repeating as it was.</summary>
+    public static bool IsTransient(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is NpgsqlException { IsTransient: true } or TimeoutException or SocketException) return true;
+        }
+
+        return false;
+    }
 }

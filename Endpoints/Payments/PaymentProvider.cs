@@ -53,8 +53,13 @@ public sealed class PaymentProviderSimulatorOptions
 /// <item><c>tok_slow</c> authorizes after <see cref="PaymentProviderSimulatorOptions.SlowResponse"/>, past the payment deadline.</item>
 /// </list>
 /// While <see cref="OutageActive"/> is on (the operator's outage switch), every charge fails transiently.
+/// What it charged and refunded is kept in its <see cref="IProviderLedger"/>, which outlives Payments' processes the
+/// way a real provider's books do: a refund of what an earlier attempt took works after any crash.
 /// </summary>
-public sealed class PaymentProviderSimulator(TimeProvider clock, PaymentProviderSimulatorOptions? options = null) : IPaymentProvider
+public sealed class PaymentProviderSimulator(
+    TimeProvider clock,
+    PaymentProviderSimulatorOptions? options = null,
+    IProviderLedger? ledger = null) : IPaymentProvider
 {
     public const string Ok = "tok_ok";
     public const string Declined = "tok_declined";
@@ -63,9 +68,8 @@ public sealed class PaymentProviderSimulator(TimeProvider clock, PaymentProvider
     public const string Slow = "tok_slow";
 
     private readonly PaymentProviderSimulatorOptions _options = options ?? new();
-    private readonly ConcurrentDictionary<Guid, ChargeResult> _charges = new();
-    private readonly ConcurrentDictionary<Guid, RefundResult> _refunds = new();
-    private readonly ConcurrentDictionary<Guid, Guid> _refundedCharges = new();
+    private readonly IProviderLedger _ledger = ledger ?? new InMemoryProviderLedger();
+    // Transient failures are the provider's mood, not its books: they are counted per process.
     private readonly ConcurrentDictionary<Guid, int> _attempts = new();
     private int _chargeCount;
     private int _refundCount;
@@ -78,13 +82,13 @@ public sealed class PaymentProviderSimulator(TimeProvider clock, PaymentProvider
         set => _outage = value;
     }
 
-    /// <summary>Distinct charges and refunds made (repeats under the same key do not count).</summary>
+    /// <summary>Distinct charges and refunds this simulator made (repeats under the same key do not count).</summary>
     public int Charges => _chargeCount;
     public int Refunds => _refundCount;
 
     public async Task<ChargeResult> ChargeAsync(ChargeRequest request, CancellationToken cancellationToken)
     {
-        if (_charges.TryGetValue(request.IdempotencyKey, out var earlier)) return earlier;
+        if (await _ledger.FindChargeAsync(request.IdempotencyKey, cancellationToken) is { } earlier) return earlier;
         if (_outage) throw new PaymentProviderUnavailableException("The payment provider is unavailable (simulated outage switched on by an operator).");
 
         var attempt = _attempts.AddOrUpdate(request.IdempotencyKey, 1, (_, n) => n + 1);
@@ -107,22 +111,15 @@ public sealed class PaymentProviderSimulator(TimeProvider clock, PaymentProvider
         };
 
         // The first outcome for a key wins, as with a real provider's idempotency store.
-        var recorded = _charges.GetOrAdd(request.IdempotencyKey, outcome);
-        if (ReferenceEquals(recorded, outcome) && outcome is ChargeResult.Authorized) Interlocked.Increment(ref _chargeCount);
+        var (recorded, isNew) = await _ledger.RecordChargeAsync(request, outcome, cancellationToken);
+        if (isNew && recorded is ChargeResult.Authorized) Interlocked.Increment(ref _chargeCount);
         return recorded;
     }
 
-    public Task<RefundResult> RefundAsync(RefundRequest request, CancellationToken cancellationToken)
+    public async Task<RefundResult> RefundAsync(RefundRequest request, CancellationToken cancellationToken)
     {
-        if (_refunds.TryGetValue(request.IdempotencyKey, out var earlier)) return Task.FromResult(earlier);
-
-        RefundResult outcome = _charges.TryGetValue(request.ChargeKey, out var charge) && charge is ChargeResult.Authorized
-            && _refundedCharges.TryAdd(request.ChargeKey, request.IdempotencyKey)
-            ? new RefundResult.Refunded($"sim_re_{request.IdempotencyKey:N}")
-            : new RefundResult.NothingCharged();
-
-        var recorded = _refunds.GetOrAdd(request.IdempotencyKey, outcome);
-        if (ReferenceEquals(recorded, outcome) && outcome is RefundResult.Refunded) Interlocked.Increment(ref _refundCount);
-        return Task.FromResult(recorded);
+        var (outcome, isNew) = await _ledger.RefundAsync(request, $"sim_re_{request.IdempotencyKey:N}", cancellationToken);
+        if (isNew) Interlocked.Increment(ref _refundCount);
+        return outcome;
     }
 }

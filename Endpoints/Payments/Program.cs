@@ -12,7 +12,10 @@ builder.AddConveyorEndpoint<PaymentsDb>("payments", messaging => messaging
     .SubscribesTo<OrderCancelled>());
 
 builder.Services.AddSingleton(builder.Configuration.GetSection("PaymentProvider").Get<PaymentProviderSimulatorOptions>() ?? new());
-builder.Services.AddSingleton<PaymentProviderSimulator>();
+// The simulator's books live in Payments' database (their own schema), so they outlast any Payments process.
+builder.Services.AddSingleton<IProviderLedger, PostgresProviderLedger>();
+builder.Services.AddSingleton(sp => new PaymentProviderSimulator(
+    sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<PaymentProviderSimulatorOptions>(), sp.GetRequiredService<IProviderLedger>()));
 builder.Services.AddSingleton<IPaymentProvider>(sp => sp.GetRequiredService<PaymentProviderSimulator>());
 
 var app = builder.Build();

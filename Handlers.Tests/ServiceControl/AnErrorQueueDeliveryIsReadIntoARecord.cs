@@ -63,16 +63,18 @@ public class AnErrorQueueDeliveryIsReadIntoARecord
     }
 
     [Test]
-    public void A_message_the_broker_dead_lettered_says_so()
+    public void A_message_the_broker_dead_lettered_says_so_and_belongs_to_the_endpoint_of_its_queue()
     {
-        var headers = new Dictionary<string, string?> { ["x-first-death-reason"] = "expired", ["x-first-death-queue"] = "servicecontrol" };
+        var headers = new Dictionary<string, string?> { ["x-first-death-reason"] = "delivery_limit", ["x-first-death-queue"] = "payments" };
 
         var (message, failure) = FailedMessageReceipt.Read(Properties, headers, "{}"u8.ToArray(), ReceivedAt);
 
         Assert.Multiple(() =>
         {
-            Assert.That(failure.ExceptionType, Does.Contain("dead-lettered by the broker: expired"));
-            Assert.That(message.Queue, Is.EqualTo("servicecontrol"));
+            Assert.That(failure.ExceptionType, Does.Contain("dead-lettered by the broker: delivery_limit"));
+            Assert.That(message.Queue, Is.EqualTo("payments"));
+            Assert.That(message.Endpoint, Is.EqualTo("payments"), "the endpoint that owns the queue it came from");
+            Assert.That(failure.Endpoint, Is.EqualTo("payments"));
             Assert.That(failure.FailedAt, Is.EqualTo(ReceivedAt), "no failure time: when it arrived");
         });
     }

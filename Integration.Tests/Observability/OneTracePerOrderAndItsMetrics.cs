@@ -57,10 +57,11 @@ public class OneTracePerOrderAndItsMetrics : SystemFixture
         await WaitForState(order, "Confirmed");
 
         var traceId = await TestEnvironment.Eventually(() => _dashboard.TraceOfOrderAsync(order.Id), id => id is not null, $"a span tagged with order {order.Id}");
-        // Notifications handles OrderConfirmed last: wait until its span with the order id has arrived too.
+        // Notifications handles OrderConfirmed last: wait until the span of the attempt that handled it has arrived
+        // too (an attempt before it may have failed: the OrderPlaced that feeds its read model can come later).
         var spans = await _dashboard.WaitForTraceAsync(traceId!,
             found => new[] { "orders", "payments", "notifications" }.All(service => found.Any(s => s.Service == service && s.Attributes.GetValueOrDefault("conveyor.order_id") == order.Id.ToString()))
-                     && found.Any(s => s.Service == "notifications" && s.Name.Contains("OrderConfirmed")),
+                     && found.Any(s => s.Service == "notifications" && s.Name.Contains("OrderConfirmed") && s.Attributes.GetValueOrDefault("conveyor.outcome") == "handled"),
             $"spans of trace {traceId} from all three endpoints");
 
         var byId = spans.ToDictionary(s => s.SpanId);

@@ -18,25 +18,41 @@ public sealed class RunningSystem : IAsyncDisposable
     public static readonly Uri ServiceControlApi = new($"http://127.0.0.1:{ServiceControlPort}");
     public static readonly Uri PaymentsApi = new("http://127.0.0.1:15081");
 
-    private static readonly (string Name, string Project, int Port, string Database)[] Endpoints =
+    private sealed record Executable(string Name, string Project, int Port, string Database)
+    {
+        /// <summary>Instance 2 and later of an endpoint: the same queue and database, a port of its own.</summary>
+        public int PortOf(int instance) => Port + 100 * (instance - 1);
+
+        public static string ProcessName(string name, int instance) => instance == 1 ? name : $"{name}-{instance}";
+    }
+
+    private static readonly Executable[] Endpoints =
     [
-        ("orders", "Endpoints/Orders", OrdersPort, "orders_systest"),
-        ("payments", "Endpoints/Payments", 15081, "payments_systest"),
-        ("notifications", "Endpoints/Notifications", 15082, "notifications_systest"),
-        ("servicecontrol", "ServiceControl", ServiceControlPort, "servicecontrol_systest"),
+        new("orders", "Endpoints/Orders", OrdersPort, "orders_systest"),
+        new("payments", "Endpoints/Payments", 15081, "payments_systest"),
+        new("notifications", "Endpoints/Notifications", 15082, "notifications_systest"),
+        new("servicecontrol", "ServiceControl", ServiceControlPort, "servicecontrol_systest"),
         // Development only: the local OpenID Connect provider serving deploy/keycloak's realm.
-        ("identity", "tools/IdentityProvider", IdentityPort, "none"),
+        new("identity", "tools/IdentityProvider", IdentityPort, "none"),
     ];
 
     /// <summary>The processes Prometheus scrapes: every endpoint and ServiceControl.</summary>
     public static IEnumerable<(string Endpoint, int Port)> ScrapeTargets => Endpoints.Where(e => e.Name != "identity").Select(e => (e.Name, e.Port));
 
+    /// <summary>The HTTP address of an endpoint's instance (1 for the first).</summary>
+    public static Uri ApiOf(string name, int instance = 1) => new($"http://127.0.0.1:{Endpoints.Single(e => e.Name == name).PortOf(instance)}");
+
     public const int IdentityPort = 15079;
     public static readonly Uri Authority = new($"http://127.0.0.1:{IdentityPort}/realms/conveyor");
 
     private readonly IReadOnlyDictionary<string, string> _settings;
+    private readonly IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> _endpointSettings;
 
-    private RunningSystem(IReadOnlyDictionary<string, string> settings) => _settings = settings;
+    private RunningSystem(IReadOnlyDictionary<string, string> settings, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> endpointSettings)
+    {
+        _settings = settings;
+        _endpointSettings = endpointSettings;
+    }
 
     private readonly List<(string Name, Process Process, string Log)> _processes = [];
 
@@ -46,6 +62,12 @@ public sealed class RunningSystem : IAsyncDisposable
 
     /// <summary>The endpoints' processes (the identity provider aside).</summary>
     public IReadOnlyList<Process> Processes => _processes.Where(p => p.Name != "identity" && !p.Process.HasExited).Select(p => p.Process).ToList();
+
+    /// <summary>The name a process was started under (<c>payments</c>, <c>payments-2</c>).</summary>
+    public string NameOf(Process process) => _processes.First(p => p.Process == process).Name;
+
+    /// <summary>The running process of one instance of an endpoint (<c>payments</c>, <c>payments-2</c>).</summary>
+    public Process ProcessOf(string processName) => _processes.Last(p => p.Name == processName && !p.Process.HasExited).Process;
 
     public static string OrdersDatabase => TestEnvironment.Database("orders_systest", "orders");
     public static string PaymentsDatabase => TestEnvironment.Database("payments_systest", "payments");
@@ -95,19 +117,24 @@ public sealed class RunningSystem : IAsyncDisposable
         ["Realm__File"] = TestRealm.File,
     };
 
-    /// <summary>Starts the four processes; <paramref name="overrides"/> replace or add settings (environment variable names).</summary>
-    public static async Task<RunningSystem> StartAsync(IReadOnlyDictionary<string, string>? overrides = null)
+    /// <summary>
+    /// Starts the four processes; <paramref name="overrides"/> replace or add settings (environment variable
+    /// names) for all of them, <paramref name="endpointOverrides"/> for one endpoint (by name).
+    /// </summary>
+    public static async Task<RunningSystem> StartAsync(
+        IReadOnlyDictionary<string, string>? overrides = null,
+        IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>? endpointOverrides = null)
     {
         var settings = new Dictionary<string, string>(Settings);
         foreach (var (key, value) in overrides ?? new Dictionary<string, string>()) settings[key] = value;
-        var system = new RunningSystem(settings);
+        var system = new RunningSystem(settings, endpointOverrides ?? new Dictionary<string, IReadOnlyDictionary<string, string>>());
         try
         {
             // A process of an earlier fixture still holding a port would answer for ours (and its twin
             // would join the same Wolverine cluster, taking work it then drops): start on free ports only.
             foreach (var endpoint in Endpoints) await WaitUntilPortIsFreeAsync(endpoint.Name, endpoint.Port);
             await ForgetWhatServiceControlKnowsAsync();
-            foreach (var endpoint in Endpoints) system.Start(endpoint);
+            foreach (var endpoint in Endpoints) system.Start(endpoint, instance: 1);
             foreach (var endpoint in Endpoints) await system.WaitUntilReadyAsync(endpoint.Name, endpoint.Port);
             return system;
         }
@@ -135,7 +162,7 @@ public sealed class RunningSystem : IAsyncDisposable
             END $$;
             """);
 
-    /// <summary>Stops one endpoint as an operator would (the others keep running).</summary>
+    /// <summary>Stops one endpoint (every instance of it) as an operator would (the others keep running).</summary>
     public async Task StopAsync(string name)
     {
         foreach (var (_, process, _) in _processes.Where(p => p.Name == name && !p.Process.HasExited))
@@ -145,13 +172,30 @@ public sealed class RunningSystem : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts an endpoint stopped with <see cref="StopAsync"/> again, and waits until it is ready.</summary>
-    public async Task StartAgainAsync(string name)
+    /// <summary>
+    /// <c>kill -9</c> of one process (<c>payments</c>, or <c>payments-2</c> for a second instance), as an OOM
+    /// kill or a lost machine would end it: no shutdown, no drain, its broker connections simply drop.
+    /// </summary>
+    public async Task KillAsync(string processName)
+    {
+        var process = ProcessOf(processName);
+        _stopped.Add(process);
+        TestContext.Progress.WriteLine($"kill -9 {process.Id} ({processName})");
+        using (var kill = Process.Start("kill", ["-KILL", process.Id.ToString()])) await kill.WaitForExitAsync();
+        await process.WaitForExitAsync();
+    }
+
+    /// <summary>Starts an endpoint stopped or killed before again, and waits until it is ready.</summary>
+    public Task StartAgainAsync(string name, int instance = 1) => StartInstanceAsync(name, instance);
+
+    /// <summary>Starts instance <paramref name="instance"/> of an endpoint (a competing consumer of its queue) and waits until it is ready.</summary>
+    public async Task StartInstanceAsync(string name, int instance)
     {
         var endpoint = Endpoints.Single(e => e.Name == name);
-        await WaitUntilPortIsFreeAsync(endpoint.Name, endpoint.Port);
-        Start(endpoint);
-        await WaitUntilReadyAsync(endpoint.Name, endpoint.Port);
+        var processName = Executable.ProcessName(name, instance);
+        await WaitUntilPortIsFreeAsync(processName, endpoint.PortOf(instance));
+        Start(endpoint, instance);
+        await WaitUntilReadyAsync(processName, endpoint.PortOf(instance));
     }
 
     /// <summary>
@@ -200,7 +244,7 @@ public sealed class RunningSystem : IAsyncDisposable
         }, ready => ready, $"{name} to answer /health/ready", TimeSpan.FromSeconds(90));
     }
 
-    private void Start((string Name, string Project, int Port, string Database) endpoint)
+    private void Start(Executable endpoint, int instance)
     {
         // The endpoints were built in the same configuration as this test assembly (Debug or Release).
         var configuration = typeof(RunningSystem).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()!.Configuration;
@@ -216,22 +260,27 @@ public sealed class RunningSystem : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.Environment["Urls"] = $"http://127.0.0.1:{endpoint.Port}";
+        start.Environment["Urls"] = $"http://127.0.0.1:{endpoint.PortOf(instance)}";
         start.Environment["ConnectionStrings__Database"] = TestEnvironment.Database(endpoint.Database, endpoint.Name);
         start.Environment["ConnectionStrings__RabbitMq"] = TestEnvironment.RabbitMqFor(endpoint.Name);
         start.Environment["Smtp__Port"] = TestEnvironment.SmtpPort.ToString();
         foreach (var (key, value) in _settings) start.Environment[key] = value;
+        if (_endpointSettings.TryGetValue(endpoint.Name, out var own))
+        {
+            foreach (var (key, value) in own) start.Environment[key] = value;
+        }
 
-        var log = Path.Combine(TestContext.CurrentContext.WorkDirectory, $"systest-{endpoint.Name}.log");
-        _outputStarts.TryAdd(endpoint.Name, File.Exists(log) ? new FileInfo(log).Length : 0);
+        var processName = Executable.ProcessName(endpoint.Name, instance);
+        var log = Path.Combine(TestContext.CurrentContext.WorkDirectory, $"systest-{processName}.log");
+        _outputStarts.TryAdd(processName, File.Exists(log) ? new FileInfo(log).Length : 0);
         var writer = new StreamWriter(log, append: true) { AutoFlush = true };
         var process = Process.Start(start)!;
-        TestContext.Progress.WriteLine($"Started {endpoint.Name} as pid {process.Id} for {TestContext.CurrentContext.Test.FullName}");
+        TestContext.Progress.WriteLine($"Started {processName} as pid {process.Id} for {TestContext.CurrentContext.Test.FullName}");
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (writer) writer.WriteLine(e.Data); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (writer) writer.WriteLine(e.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        _processes.Add((endpoint.Name, process, log));
+        _processes.Add((processName, process, log));
     }
 
     /// <summary>What this system's <paramref name="name"/> has written to stdout and stderr so far (its log, one JSON object per line).</summary>

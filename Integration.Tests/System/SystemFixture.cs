@@ -19,13 +19,17 @@ public abstract class SystemFixture
         TestEnvironment.RequireTcp("The SMTP catcher", "127.0.0.1", TestEnvironment.SmtpPort);
         RequireMore();
         await BeforeTheSystemStartsAsync();
-        System = await RunningSystem.StartAsync(Settings);
+        System = await RunningSystem.StartAsync(Settings, EndpointSettings);
         // Orders are placed and read as alice, a customer of the realm (her token's subject is the customer id).
         Api = Tokens.ClientAs("alice", RunningSystem.OrdersApi);
     }
 
     /// <summary>Settings of this fixture's system beyond the test timings (environment variable names).</summary>
     protected virtual IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>();
+
+    /// <summary>Settings of one endpoint of this fixture's system (by endpoint name), read once the system starts.</summary>
+    protected virtual IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> EndpointSettings =>
+        new Dictionary<string, IReadOnlyDictionary<string, string>>();
 
     /// <summary>What a fixture starts before the system (a telemetry receiver the processes export to).</summary>
     protected virtual Task BeforeTheSystemStartsAsync() => Task.CompletedTask;

@@ -163,7 +163,9 @@ internal sealed record FailedMessageReceipt(FailedMessage Message, FailureRecord
         var brokerQueue = Header("x-first-death-queue");
         var messageId = properties.MessageId ?? Header("id") ?? failureKey;
         var failedAt = Timestamp(Header(FailureHeaders.LastFailureAt)) ?? receivedAt;
-        var endpoint = Header(FailureHeaders.Endpoint);
+        // A message the broker dead-lettered names only the queue it came from (x-death): every endpoint's queue
+        // is named after the endpoint, so that queue says whose message it was.
+        var endpoint = Header(FailureHeaders.Endpoint) ?? brokerQueue;
 
         var failure = new FailureRecord
         {

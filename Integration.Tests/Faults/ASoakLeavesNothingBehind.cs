@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using Integration.Tests.Infrastructure;
+using Integration.Tests.System;
+
+namespace Integration.Tests.Faults;
+
+/// <summary>
+/// Orders at a steady rate, about half of what the system sustains here, for a long while (20 minutes in
+/// <c>./build.sh chaos</c>): every order must end confirmed with one payment and one e-mail, and nothing may
+/// pile up — inbox and outbox rows, dead letters, ServiceControl's tables, the processes' memory — beyond what
+/// the retention rules keep.
+/// </summary>
+[Category(ChaosOnly)]
+public class ASoakLeavesNothingBehind : FaultFixture
+{
+    private static readonly (string Endpoint, Func<string> Database)[] Databases =
+    [
+        ("orders", () => RunningSystem.OrdersDatabase), ("payments", () => RunningSystem.PaymentsDatabase),
+        ("notifications", () => RunningSystem.NotificationsDatabase), ("servicecontrol", () => RunningSystem.ServiceControlDatabase),
+    ];
+
+    private static readonly string[] WolverineTables =
+        ["wolverine_incoming_envelopes", "wolverine_outgoing_envelopes", "wolverine_dead_letters", "wolverine_node_records"];
+
+    private static readonly string[] ServiceControlTables = ["failed_messages", "failures", "endpoint_instances", "audit_log"];
+
+    private sealed record Snapshot(TimeSpan At, Dictionary<string, long> Rows, Dictionary<string, long> MemoryMegabytes);
+
+    [Test]
+    public async Task Half_the_sustained_rate_for_a_long_while_piles_nothing_up()
+    {
+        var rate = ChaosSettings.SoakRate;
+        var duration = ChaosSettings.SoakDuration;
+        var result = new ScenarioResult
+        {
+            Scenario = "soak",
+            Fault = $"No fault: {rate:0.#} orders/s for {duration.TotalMinutes:0.#} min in an open loop (an order every {1000 / rate:0} ms, whether or not the earlier ones are through).",
+        };
+        var clock = Stopwatch.StartNew();
+        var samples = new List<Snapshot> { await SnapshotAsync(clock.Elapsed) };
+
+        var load = OrderBurst.StartPaced(api => Tokens.ClientAs("alice", api), OrderApis, "tok_ok", rate, duration);
+        while (!load.Completion.IsCompleted)
+        {
+            await Task.WhenAny(load.Completion, Task.Delay(TimeSpan.FromMinutes(1)));
+            samples.Add(await SnapshotAsync(clock.Elapsed));
+        }
+
+        await load.Completion;
+        await SettleAsync(result, load.Placed, Stopwatch.StartNew());
+        await EvaluateAsync(result, load, Expectation.ConfirmedAndMailed, duplicateEmailReason: null);
+        var end = await SnapshotAsync(clock.Elapsed);
+        samples.Add(end);
+
+        var start = samples[0];
+        var middle = samples.MinBy(s => Math.Abs((s.At - duration / 2).TotalSeconds))!;
+        result.Tables["Rows at the start, halfway and at the end"] = Table("table", start.Rows, middle.Rows, end.Rows);
+        result.Tables["Resident memory (MB) at the start, halfway and at the end"] = Table("process", start.MemoryMegabytes, middle.MemoryMegabytes, end.MemoryMegabytes);
+        result.Details["samples"] = samples.Select(s => new { at = s.At.ToString(@"mm\:ss"), rows = s.Rows, memoryMegabytes = s.MemoryMegabytes }).ToList();
+
+        foreach (var (table, rows) in end.Rows.Where(r => r.Key.EndsWith("wolverine_dead_letters") || r.Key.EndsWith("wolverine_outgoing_envelopes") || r.Key.EndsWith("failed_messages")))
+        {
+            if (rows > 0) result.Problems.Add($"{table} holds {rows} rows at the end");
+        }
+
+        // Handled inbox rows are kept for 5 minutes, node records for longer: from the second half on, a table in
+        // steady state stops growing, and memory with it. Shorter soaks are reported, not judged on growth.
+        if (duration >= TimeSpan.FromMinutes(12))
+        {
+            foreach (var (table, rows) in end.Rows.Where(r => r.Value > 1.25 * Math.Max(middle.Rows.GetValueOrDefault(r.Key), 100)))
+            {
+                result.Problems.Add($"{table} grew from {middle.Rows[table]} rows halfway to {rows} at the end");
+            }
+
+            foreach (var (process, megabytes) in end.MemoryMegabytes.Where(m => m.Value > 1.5 * middle.MemoryMegabytes.GetValueOrDefault(m.Key, long.MaxValue / 2)))
+            {
+                result.Problems.Add($"{process} grew from {middle.MemoryMegabytes[process]} MB halfway to {megabytes} MB at the end");
+            }
+        }
+
+        ChaosReport.Add(result);
+        result.AssertPassed();
+    }
+
+    private static List<string[]> Table(string what, Dictionary<string, long> start, Dictionary<string, long> middle, Dictionary<string, long> end) =>
+        [[what, "start", "halfway", "end"], .. end.Keys.Select(k => new[] { k, $"{start.GetValueOrDefault(k)}", $"{middle.GetValueOrDefault(k)}", $"{end[k]}" })];
+
+    private async Task<Snapshot> SnapshotAsync(TimeSpan at)
+    {
+        var rows = new Dictionary<string, long>();
+        foreach (var (endpoint, database) in Databases)
+        {
+            foreach (var table in WolverineTables) rows[$"{endpoint}: {table}"] = await Sql.ScalarAsync<long>(database(), $"select count(*) from wolverine.{table}");
+        }
+
+        foreach (var table in ServiceControlTables) rows[$"servicecontrol: {table}"] = await Sql.ScalarAsync<long>(RunningSystem.ServiceControlDatabase, $"select count(*) from {table}");
+        var memory = System.Processes.ToDictionary(p => System.NameOf(p), p => ResidentMegabytes(p.Id));
+        return new Snapshot(at, rows, memory);
+    }
+
+    private static long ResidentMegabytes(int pid)
+    {
+        // VmRSS:    412345 kB
+        var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024;
+    }
+}

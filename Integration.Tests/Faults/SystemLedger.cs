@@ -1,0 +1,156 @@
+using System.Net.Http.Json;
+using System.Text.Json.Serialization;
+using Conveyor.Messages;
+using Integration.Tests.Infrastructure;
+using Integration.Tests.System;
+using Npgsql;
+
+namespace Integration.Tests.Faults;
+
+/// <summary>Where an order ended, and everything it caused, read from the endpoints' databases and the SMTP server.</summary>
+public sealed record OrderOutcome(
+    Guid Id,
+    string State,
+    int Payments,
+    string? PaymentStatus,
+    int Refunds,
+    IReadOnlyDictionary<string, int> Mails);
+
+/// <summary>
+/// Counts what really happened to a set of orders: their state (Orders), payments and refunds (Payments), the
+/// e-mails the SMTP server received (by kind, so a duplicate shows), and whether anything is still waiting
+/// anywhere (queues, inboxes, outboxes, scheduled retries).
+/// </summary>
+public static class SystemLedger
+{
+    public const string Confirmed = "OrderConfirmed";
+    public const string Cancelled = "OrderCancelled";
+    public const string RefundIssued = "RefundIssued";
+
+    /// <summary>Order states that are not Placed: where an order rests unless something moves it on.</summary>
+    public static bool HasLeftPlaced(string state) => state != "Placed" && state != "(unknown)";
+
+    public static async Task<IReadOnlyDictionary<Guid, string>> StatesAsync(IReadOnlyCollection<Guid> orders)
+    {
+        var states = orders.ToDictionary(id => id, _ => "(unknown)");
+        await using var connection = await OpenAsync(RunningSystem.OrdersDatabase);
+        await using var command = new NpgsqlCommand("select id, status, cancellation_reason from orders where id = any(@ids)", connection);
+        command.Parameters.AddWithValue("ids", orders.ToArray());
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            var status = reader.GetString(1);
+            states[reader.GetGuid(0)] = reader.IsDBNull(2) ? status : $"{status}({(CancellationReason)reader.GetInt32(2)})";
+        }
+
+        return states;
+    }
+
+    public static async Task<IReadOnlyList<OrderOutcome>> OutcomesAsync(IReadOnlyCollection<PlacedOrder> orders)
+    {
+        var ids = orders.Select(o => o.Id).ToArray();
+        var states = await StatesAsync(ids);
+        var payments = new Dictionary<Guid, (int Count, string Status)>();
+        var refunds = new Dictionary<Guid, int>();
+        await using (var connection = await OpenAsync(RunningSystem.PaymentsDatabase))
+        {
+            await using (var command = new NpgsqlCommand("select order_id, count(*)::int, max(status) from payments where order_id = any(@ids) group by order_id", connection))
+            {
+                command.Parameters.AddWithValue("ids", ids);
+                await using var reader = await command.ExecuteReaderAsync();
+                while (await reader.ReadAsync()) payments[reader.GetGuid(0)] = (reader.GetInt32(1), reader.GetString(2));
+            }
+
+            await using (var command = new NpgsqlCommand("select order_id, count(*)::int from refunds where order_id = any(@ids) group by order_id", connection))
+            {
+                command.Parameters.AddWithValue("ids", ids);
+                await using var reader = await command.ExecuteReaderAsync();
+                while (await reader.ReadAsync()) refunds[reader.GetGuid(0)] = reader.GetInt32(1);
+            }
+        }
+
+        var mails = await MailsByRecipientAsync();
+        return orders.Select(order =>
+        {
+            var paid = payments.GetValueOrDefault(order.Id);
+            var received = mails.GetValueOrDefault(order.Email.ToLowerInvariant()) ?? [];
+            return new OrderOutcome(order.Id, states[order.Id], paid.Count, paid.Status, refunds.GetValueOrDefault(order.Id),
+                received.GroupBy(KindOf).ToDictionary(g => g.Key, g => g.Count()));
+        }).ToList();
+    }
+
+    /// <summary>The kind of a customer e-mail, from its subject (see Endpoints/Notifications).</summary>
+    private static string KindOf(string subject) =>
+        subject.Contains("is confirmed", StringComparison.Ordinal) ? Confirmed
+        : subject.Contains("was cancelled", StringComparison.Ordinal) ? Cancelled
+        : subject.StartsWith("Refund issued", StringComparison.Ordinal) ? RefundIssued
+        : subject;
+
+    private sealed record MailSummary(
+        [property: JsonPropertyName("to")] string[] To,
+        [property: JsonPropertyName("subject")] string Subject);
+
+    private sealed record MailPage(
+        [property: JsonPropertyName("results")] MailSummary[] Results,
+        [property: JsonPropertyName("pageCount")] int PageCount);
+
+    /// <summary>Every e-mail the SMTP server holds, by recipient: what arrived over SMTP, duplicates included.</summary>
+    private static async Task<Dictionary<string, List<string>>> MailsByRecipientAsync()
+    {
+        using var http = new HttpClient { BaseAddress = TestEnvironment.SmtpApi };
+        var byRecipient = new Dictionary<string, List<string>>();
+        for (var page = 1; ; page++)
+        {
+            var mails = (await http.GetFromJsonAsync<MailPage>($"/api/messages?page={page}&pageSize=2000"))!;
+            foreach (var mail in mails.Results)
+            {
+                foreach (var to in mail.To)
+                {
+                    var key = to.ToLowerInvariant();
+                    if (!byRecipient.TryGetValue(key, out var list)) byRecipient[key] = list = [];
+                    list.Add(mail.Subject);
+                }
+            }
+
+            if (page >= mails.PageCount) return byRecipient;
+        }
+    }
+
+    /// <summary>
+    /// What still waits somewhere: messages in the endpoints' queues, unhandled inbox rows, unsent outbox rows,
+    /// scheduled retries. Scheduled payment deadlines are not counted: they are due later by design.
+    /// </summary>
+    public static async Task<IReadOnlyDictionary<string, long>> WaitingAsync()
+    {
+        var waiting = new Dictionary<string, long>();
+        await using (var broker = await Broker.ConnectAsync())
+        {
+            foreach (var queue in new[] { "orders", "payments", "notifications", "servicecontrol", "error" })
+            {
+                waiting[$"queue {queue}"] = await broker.CountAsync(queue);
+            }
+        }
+
+        foreach (var (endpoint, database) in new[]
+                 {
+                     ("orders", RunningSystem.OrdersDatabase), ("payments", RunningSystem.PaymentsDatabase),
+                     ("notifications", RunningSystem.NotificationsDatabase), ("servicecontrol", RunningSystem.ServiceControlDatabase),
+                 })
+        {
+            waiting[$"{endpoint} inbox"] = await Sql.ScalarAsync<long>(database,
+                "select count(*) from wolverine.wolverine_incoming_envelopes where status = 'Incoming'");
+            waiting[$"{endpoint} scheduled retries"] = await Sql.ScalarAsync<long>(database,
+                "select count(*) from wolverine.wolverine_incoming_envelopes where status = 'Scheduled' and message_type not like '%PaymentDeadlinePassed%'");
+            waiting[$"{endpoint} outbox"] = await Sql.ScalarAsync<long>(database, "select count(*) from wolverine.wolverine_outgoing_envelopes");
+        }
+
+        return waiting;
+    }
+
+    private static async Task<NpgsqlConnection> OpenAsync(string connectionString)
+    {
+        var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        return connection;
+    }
+}
