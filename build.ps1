@@ -6,6 +6,7 @@
 .DESCRIPTION
     Targets:
       build   compile the solution (warnings are errors)
+      infra   install, start and set up RabbitMQ, PostgreSQL and the SMTP catcher, nothing else
       test    provision and start RabbitMQ, PostgreSQL and the SMTP catcher as needed, run every test
               project, stop what it started, print "tests: N passed, N failed[, N skipped]"
       up      provision and start the infrastructure, the three endpoints and ServiceControl (Pulse) in
@@ -23,12 +24,13 @@
               00:20:00; -SoakRate: orders/s, 15)
 
     Run it through ./build.sh, which restores the pinned PowerShell from the tool manifest first.
-    Installing packages needs root (apt-get); everything else runs as any user.
+    The targets that touch the infrastructure (infra, up, demo, down, test, bench, chaos) need root: they
+    install packages with apt-get and start and set up RabbitMQ and PostgreSQL; build and status run as anyone.
 #>
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('build', 'test', 'up', 'down', 'demo', 'status', 'bench', 'chaos')]
+    [ValidateSet('build', 'infra', 'test', 'up', 'down', 'demo', 'status', 'bench', 'chaos')]
     [string] $Target = 'build',
 
     [ValidateSet('Debug', 'Release')]
@@ -116,9 +118,10 @@ $script:Clock = [Diagnostics.Stopwatch]::StartNew()
 function Write-Step([string] $Message) { Write-Host ("==> [{0:mm\:ss}] {1}" -f $script:Clock.Elapsed, $Message) -ForegroundColor Cyan }
 
 function Invoke-Native {
-    # Runs a native command and fails the build when it fails, echoing its output on failure only.
-    param([string] $Command, [string[]] $Arguments, [switch] $Quiet, [switch] $AllowFailure)
-    $output = & $Command @Arguments 2>&1
+    # Runs a native command and fails the build when it fails, echoing its output on failure only. -InputText
+    # goes to its standard input (how a file reaches a command that runs as another OS user, see Initialize-RabbitMq).
+    param([string] $Command, [string[]] $Arguments, [switch] $Quiet, [switch] $AllowFailure, [string] $InputText)
+    $output = if ($InputText) { $InputText | & $Command @Arguments 2>&1 } else { & $Command @Arguments 2>&1 }
     $code = $LASTEXITCODE
     if ($code -ne 0 -and -not $AllowFailure) {
         $output | ForEach-Object { Write-Host $_ }
@@ -129,6 +132,12 @@ function Invoke-Native {
 }
 
 function Test-Command([string] $Name) { [bool](Get-Command $Name -ErrorAction SilentlyContinue) }
+
+# A failure this script foresees, said in one sentence: the top level prints every failure as one line,
+# without PowerShell's frame of code around it (CONVEYOR_TRACE=1 adds the script's stack).
+function Stop-Build([string] $Message) { throw $Message }
+
+function Test-Root { (& id -u) -eq '0' }
 
 function Wait-Until {
     param([scriptblock] $Condition, [int] $TimeoutSeconds, [string] $What)
@@ -166,7 +175,9 @@ function Install-OsPackages([switch] $ForTests) {
     if (-not (Test-Path '/usr/bin/pg_ctlcluster') -or -not (Get-ChildItem '/usr/lib/postgresql/*/bin/postgres' -ErrorAction SilentlyContinue)) { $missing += 'postgresql' }
     if ($missing.Count -eq 0) { return }
 
-    if ((& id -u) -ne '0') { throw "Missing OS packages: $($missing -join ', '). Install them (apt-get install $($missing -join ' ')) or run as root." }
+    if (-not (Test-Root)) {
+        Stop-Build "Conveyor needs $($missing -join ', '), not installed here: install them with 'sudo apt-get install -y $($missing -join ' ')', or run 'sudo ./build.sh $Target', which installs them."
+    }
     Write-Step "Installing $($missing -join ', ') with apt-get"
     $env:DEBIAN_FRONTEND = 'noninteractive'
     Invoke-Native 'apt-get' @('update', '-qq') -Quiet | Out-Null
@@ -301,10 +312,10 @@ function Initialize-RabbitMq {
                 }
             })
     }
-    # LOCAL DEVELOPMENT DEFAULTS ONLY: the file (under .artifacts/) holds the development password; the broker hashes it.
-    $file = Join-Path $RunDir 'rabbitmq-definitions.json'
-    $definitions | ConvertTo-Json -Depth 5 | Set-Content $file
-    Invoke-Native 'rabbitmqctl' @('-q', 'import_definitions', $file) -Quiet | Out-Null
+    # On standard input, not as a file: Debian's rabbitmqctl runs as the rabbitmq user, which cannot read a file in a
+    # private clone (a home directory, mktemp -d). RabbitMQ 3.10 reads standard input when given a format and no
+    # path ("-" is taken for a file name there). The broker hashes the (development) passwords it is given.
+    Invoke-Native 'rabbitmqctl' @('-q', 'import_definitions', '--format', 'json') -InputText ($definitions | ConvertTo-Json -Depth 5) -Quiet | Out-Null
     Repair-DeliveryLimits
 }
 
@@ -333,8 +344,11 @@ function Repair-DeliveryLimits {
 
 function Invoke-Psql([string] $Sql, [string] $Database = 'postgres') {
     # Through the local socket as the postgres OS user: Debian only trusts peer logins there. On standard
-    # input, so a script may hold several statements and psql's \gexec.
-    $output = $Sql | & runuser -u postgres -- psql -X -q -t -A -v ON_ERROR_STOP=1 -d $Database -f - 2>&1
+    # input, so a script may hold several statements and psql's \gexec, and from /, since the postgres user may
+    # not enter the clone (a private folder).
+    Push-Location /
+    try { $output = $Sql | & runuser -u postgres -- psql -X -q -t -A -v ON_ERROR_STOP=1 -d $Database -f - 2>&1 }
+    finally { Pop-Location }
     if ($LASTEXITCODE -ne 0) { throw "psql failed: $output" }
     return $output
 }
@@ -358,6 +372,9 @@ function Initialize-Postgres([string[]] $Drop = @()) {
 function Start-Infrastructure([switch] $ForTests, [switch] $FreshBench) {
     New-Item -ItemType Directory -Force $RunDir, $LogDir | Out-Null
     Install-OsPackages -ForTests:$ForTests
+    if (-not (Test-Root)) {
+        Stop-Build "./build.sh $Target starts RabbitMQ and PostgreSQL and creates their users and databases, which needs root: run 'sudo ./build.sh $Target'."
+    }
     # The broker (some 6 s to boot) and the SMTP catcher start in the background while PostgreSQL starts
     # and is set up; each is waited for before it is configured or used.
     Start-RabbitMq
@@ -529,6 +546,15 @@ function Wait-Build {
 function Get-EndpointDll($Endpoint) {
     $name = [IO.Path]::GetFileNameWithoutExtension($Endpoint.Project)
     return Join-Path $Root (Join-Path (Split-Path $Endpoint.Project) "bin/$Configuration/net10.0/$name.dll")
+}
+
+function Invoke-Infra {
+    Start-Infrastructure
+    Write-Step 'Infrastructure'
+    Write-Host "    RabbitMQ     amqp://127.0.0.1:5672 (vhosts $RabbitVhost, $TestRabbitVhost, $BenchRabbitVhost), management http://127.0.0.1:15672"
+    Write-Host "    PostgreSQL   127.0.0.1:5432, databases $(($Databases | ForEach-Object Name) -join ', ')"
+    Write-Host "    SMTP catcher 127.0.0.1:$SmtpPort, web UI http://127.0.0.1:$SmtpWebPort"
+    Write-Host "    Stop with    ./build.sh down"
 }
 
 function Invoke-Up {
@@ -859,6 +885,12 @@ function Invoke-Test {
             if ($LASTEXITCODE -ne 0) { $failedProjects += $name }
         }
     }
+    catch {
+        # No tests could run (a package that would not install, a service that would not start): say why, and
+        # still end with the summary line CI reads.
+        Write-Host "./build.sh test: $($_.Exception.Message)" -ForegroundColor Red
+        $failedProjects += 'setup'
+    }
     finally {
         Stop-Infrastructure -OnlyStartedNow
     }
@@ -928,13 +960,22 @@ function Write-TestSummary([string] $Folder, [string[]] $FailedProjects) {
     return ($failedCount -eq 0 -and $FailedProjects.Count -eq 0)
 }
 
-switch ($Target) {
-    'build' { Invoke-Build }
-    'test' { Invoke-Test }
-    'up' { Invoke-Up }
-    'down' { Invoke-Down }
-    'demo' { Invoke-Demo }
-    'status' { Show-Status }
-    'bench' { Invoke-Bench }
-    'chaos' { Invoke-Chaos }
+try {
+    switch ($Target) {
+        'build' { Invoke-Build }
+        'infra' { Invoke-Infra }
+        'test' { Invoke-Test }
+        'up' { Invoke-Up }
+        'down' { Invoke-Down }
+        'demo' { Invoke-Demo }
+        'status' { Show-Status }
+        'bench' { Invoke-Bench }
+        'chaos' { Invoke-Chaos }
+    }
+}
+catch {
+    # One line a person can act on, not PowerShell's frame of the line that threw.
+    Write-Host "./build.sh ${Target}: $($_.Exception.Message)" -ForegroundColor Red
+    if ($env:CONVEYOR_TRACE) { Write-Host $_.ScriptStackTrace }
+    exit 1
 }

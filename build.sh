@@ -6,7 +6,16 @@
 #                             --chaos-orders is -ChaosOrders)
 set -euo pipefail
 cd "$(dirname "$0")"
-dotnet tool restore > /dev/null
+if ! command -v dotnet > /dev/null; then
+  echo "./build.sh needs the .NET SDK $(sed -n 's/.*"version": *"\([^"]*\)".*/\1/p' global.json) or a later 10.0 one (global.json), and dotnet on the PATH." >&2
+  exit 1
+fi
+# The SDK restores the manifest's tools in parallel, which races on an empty tool cache: the first restore fails
+# with "The command ... is not contained in the package" (dotnet/efcore#38895) after the packages have landed in
+# the cache, and the second one succeeds. So a failed restore is tried once more before it counts.
+if ! restored=$(dotnet tool restore 2>&1); then
+  restored=$(dotnet tool restore 2>&1) || { echo "$restored" >&2; exit 1; }
+fi
 args=()
 for arg in "$@"; do
   case "$arg" in

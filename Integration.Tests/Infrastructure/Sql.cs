@@ -11,7 +11,8 @@ public static class Sql
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value);
-        return (T)(await command.ExecuteScalarAsync())!;
+        // No row, or SQL NULL (an aggregate over nothing): the type's default, null for a nullable type.
+        return await command.ExecuteScalarAsync() is { } result and not DBNull ? (T)result : default!;
     }
 
     public static async Task ExecuteAsync(string connectionString, string sql)

@@ -1,18 +1,18 @@
 using Deployment.Tests.Compose;
 using Deployment.Tests.Infrastructure;
 
-namespace Deployment.Tests.Readme;
+namespace Deployment.Tests.Docs;
 
-/// <summary>The README's "Run with Docker" and "Deploy to Kubernetes" sections stay true to the files.</summary>
-public class TheReadmeDocumentsTheDeployments
+/// <summary>docs/deployment.md's "Run with Docker" and "Deploy to Kubernetes" stay true to the files.</summary>
+public class TheDeploymentDocsMatchTheFiles
 {
     private static string Section(string heading)
     {
-        var readme = Repository.Read("README.md");
-        var start = readme.IndexOf($"\n## {heading}\n", StringComparison.Ordinal);
-        Assert.That(start, Is.GreaterThanOrEqualTo(0), $"the README has no section '{heading}'");
-        var end = readme.IndexOf("\n## ", start + 1, StringComparison.Ordinal);
-        return end < 0 ? readme[start..] : readme[start..end];
+        var document = Repository.Read("docs", "deployment.md");
+        var start = document.IndexOf($"\n## {heading}\n", StringComparison.Ordinal);
+        Assert.That(start, Is.GreaterThanOrEqualTo(0), $"docs/deployment.md has no section '{heading}'");
+        var end = document.IndexOf("\n## ", start + 1, StringComparison.Ordinal);
+        return end < 0 ? document[start..] : document[start..end];
     }
 
     [Test]
@@ -26,7 +26,7 @@ public class TheReadmeDocumentsTheDeployments
             {
                 foreach (var port in ComposeFile.PublishedPorts(service))
                 {
-                    Assert.That(section, Does.Contain($"localhost:{port}"), $"{name}'s port {port} is not in the README");
+                    Assert.That(section, Does.Contain($"localhost:{port}"), $"{name}'s port {port} is not in docs/deployment.md");
                 }
             }
 
