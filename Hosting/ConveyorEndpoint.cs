@@ -101,7 +101,7 @@ public static class ConveyorEndpoint
             // A node killed without a goodbye (kill -9, OOM, a lost machine) still owns its inbox, outbox and due
             // scheduled messages until a live node ejects it: with the default of a minute its orders' payment
             // deadlines ran out meanwhile. Ejected after 10 s without a heartbeat, seen on two checks in a row
-            // (2 s apart), so its work is taken over 12-14 s after it died. Shorter would risk ejecting a live
+            // (2 s apart), so its work is taken over some 12-16 s after it died. Shorter would risk ejecting a live
             // node that a busy machine merely kept from its heartbeat for a few seconds.
             opts.Durability.StaleNodeTimeout = 10.Seconds();
             opts.Durability.OrphanedMessageSweepPollingTime = 1.Seconds();

@@ -37,14 +37,12 @@ public class DroppedConnectionsChangeNoOrder : FaultFixture
     [Test]
     public async Task Every_process_reconnects_to_the_broker_and_every_order_ends_confirmed()
     {
-        var processes = System.Processes.Select(p => p.Id).ToList();
-
         var result = await BurstWithFaultAsync(
             "all broker connections closed",
             "`rabbitmqctl close_all_connections` for the system's vhost once a tenth of the burst was accepted; nothing restarted.",
-            async (_, _) => await Shell.RunAsync("rabbitmqctl", "-q", "close_all_connections", "-p", new Uri(TestEnvironment.RabbitMq).AbsolutePath.Trim('/'), "fault suite: all connections closed"));
+            async (_, _) => await Shell.RunAsync("rabbitmqctl", "-q", "close_all_connections", "-p", new Uri(TestEnvironment.RabbitMq).AbsolutePath.Trim('/'), "fault suite: all connections closed"),
+            nothingRestarts: true);
 
-        if (!System.Processes.Select(p => p.Id).SequenceEqual(processes)) result.Problems.Add("a process was restarted (or died) instead of reconnecting");
         result.AssertPassed();
     }
 

@@ -44,9 +44,11 @@ public abstract class FaultFixture : SystemFixture
         Func<ScenarioResult, Stopwatch, Task> fault,
         Expectation? expected = null,
         string? duplicateEmailReason = null,
-        string? takenOverBy = null)
+        string? takenOverBy = null,
+        bool nothingRestarts = false)
     {
         var result = new ScenarioResult { Scenario = scenario, Fault = description };
+        var processes = System.Processes.Select(p => p.Id).ToList();
         var sinceStart = Stopwatch.StartNew();
         var burst = StartBurst();
         await burst.WhenPlacedAsync(Math.Max(5, burst.Count / 10));
@@ -65,6 +67,9 @@ public abstract class FaultFixture : SystemFixture
             result.TakenOverSeconds = await WaitForEjectionAsync(takenOverBy, faultAt, sinceFault);
             if (result.TakenOverSeconds is null) result.Problems.Add($"no live {takenOverBy} node ejected the dead one (its stored work was never taken over)");
         }
+
+        // A fault the system must ride out without restarting anything: every process is still the one it was.
+        if (nothingRestarts && !System.Processes.Select(p => p.Id).SequenceEqual(processes)) result.Problems.Add("a process was restarted (or died) instead of riding the fault out");
 
         ChaosReport.Add(result);
         return result;

@@ -23,7 +23,6 @@ public class RestartsOfTheDatabaseAndBrokerChangeNoOrder : FaultFixture
     [Test]
     public async Task A_database_restart_changes_no_order()
     {
-        var processes = System.Processes.Select(p => p.Id).ToList();
         var result = await BurstWithFaultAsync(
             "PostgreSQL restarted",
             "`service postgresql restart` once a tenth of the burst was accepted: every endpoint's database goes away and comes back.",
@@ -34,16 +33,15 @@ public class RestartsOfTheDatabaseAndBrokerChangeNoOrder : FaultFixture
                 // This process's pooled connections died with the server too.
                 NpgsqlConnection.ClearAllPools();
             },
-            duplicateEmailReason: MailSentThenRecordFailed);
+            duplicateEmailReason: MailSentThenRecordFailed,
+            nothingRestarts: true);
 
-        if (!System.Processes.Select(p => p.Id).SequenceEqual(processes)) result.Problems.Add("a process was restarted (or died)");
         result.AssertPassed();
     }
 
     [Test]
     public async Task A_broker_restart_changes_no_order()
     {
-        var processes = System.Processes.Select(p => p.Id).ToList();
         var result = await BurstWithFaultAsync(
             "RabbitMQ restarted",
             "`service rabbitmq-server restart` once a tenth of the burst was accepted: every connection drops and the broker is away for a few seconds.",
@@ -51,9 +49,9 @@ public class RestartsOfTheDatabaseAndBrokerChangeNoOrder : FaultFixture
             {
                 await TheSystemRidesOutABrokerRestart.RestartRabbitMq();
                 scenario.ReadyAgainSeconds = sinceFault.Elapsed.TotalSeconds;
-            });
+            },
+            nothingRestarts: true);
 
-        if (!System.Processes.Select(p => p.Id).SequenceEqual(processes)) result.Problems.Add("a process was restarted (or died)");
         result.AssertPassed();
     }
 
