@@ -39,17 +39,18 @@ internal static class Given
         {
             case CancellationReason.PaymentTimedOut: order.Handle(new PaymentDeadlinePassed(order.Id), Clock()); break;
             case CancellationReason.CustomerRequested: order.CancelAtCustomersRequest(Now); break;
-            case CancellationReason.PaymentDeclined: order.Handle(new PaymentDeclined(order.Id, Guid.NewGuid(), "card_declined", Now), Clock()); break;
+            case CancellationReason.PaymentDeclined: order.Handle(new PaymentDeclined(order.Id, PaymentIds.PaymentFor(order.Id), "card_declined", Now), Clock()); break;
         }
 
         return order;
     }
 
-    public static PaymentAuthorized AuthorizationFor(Order order, Guid? paymentId = null) =>
-        new(order.Id, paymentId ?? Guid.NewGuid(), order.Total, order.Currency, "sim_ch_1", Now);
+    /// <summary>Payments' authorization of the order's own payment (its id derived from the order's), of its total.</summary>
+    public static PaymentAuthorized AuthorizationFor(Order order) =>
+        new(order.Id, PaymentIds.PaymentFor(order.Id), order.Total, order.Currency, "sim_ch_1", Now);
 
     public static PaymentRefunded RefundFor(Order order) =>
-        new(order.Id, order.PaymentId ?? Guid.NewGuid(), Guid.NewGuid(), order.Total, order.Currency, "sim_re_1", Now);
+        new(order.Id, PaymentIds.PaymentFor(order.Id), PaymentIds.RefundFor(PaymentIds.PaymentFor(order.Id)), order.Total, order.Currency, "sim_re_1", Now);
 
     public static NullLogger<T> Log<T>() => NullLogger<T>.Instance;
 }

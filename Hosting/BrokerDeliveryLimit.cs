@@ -1,5 +1,5 @@
 using System.Text;
-using Conveyor.Hosting.ServiceControl;
+using Conveyor.Topology;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using RabbitMQ.Client;
@@ -49,7 +49,7 @@ public sealed class BrokerDeliveryLimit
 /// </summary>
 internal sealed class InspectBrokerOnStartup(
     ConnectionSettings connections,
-    EndpointIdentity endpoint,
+    EndpointTopology endpoint,
     BrokerDeliveryLimit deliveryLimit,
     WolverineOptions wolverine,
     ILogger<InspectBrokerOnStartup> logger) : IHostedService
@@ -77,7 +77,8 @@ internal sealed class InspectBrokerOnStartup(
                 deliveryLimit.Learn(version);
                 // Read when Wolverine declares the endpoint's own (durable, listening) queue.
                 wolverine.Transports.GetOrCreate<RabbitMqTransport>().DurableQuorumQueueDeliveryLimit = deliveryLimit.ForQuorumQueues;
-                logger.LogInformation("RabbitMQ {Version}: quorum queues declared with {DeliveryLimit}", version,
+                await DeclareTheQueueAsync(connection, cancellationToken);
+                logger.LogInformation("RabbitMQ {Version}: queue {Queue} declared with {DeliveryLimit}", version, endpoint.Queue,
                     deliveryLimit.ForQuorumQueues is { } limit ? $"x-delivery-limit = {limit}" : "no x-delivery-limit");
                 return;
             }
@@ -86,6 +87,28 @@ internal sealed class InspectBrokerOnStartup(
                 logger.LogWarning("RabbitMQ at {Host}:{Port} does not answer yet ({Reason}); asking again", connections.RabbitMqUri.Host, connections.RabbitMqUri.Port, ex.Message);
                 await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
             }
+        }
+    }
+
+    /// <summary>
+    /// The one thing an endpoint declares: its own queue, bound to the exchanges of what it subscribes to and receives.
+    /// Declared here rather than by Wolverine's auto-provisioning, which also declares the dead-letter queue of every
+    /// listener (<c>error</c>, the broker definitions'), and declaring <c>error</c> needs the right to delete it,
+    /// which no endpoint has. The arguments are those Wolverine gives a durable quorum listener.
+    /// </summary>
+    private async Task DeclareTheQueueAsync(IConnection connection, CancellationToken cancellationToken)
+    {
+        await using var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken);
+        var arguments = new Dictionary<string, object?>
+        {
+            ["x-queue-type"] = "quorum",
+            ["x-dead-letter-exchange"] = SystemTopology.ErrorQueue,
+        };
+        if (deliveryLimit.ForQuorumQueues is { } limit) arguments["x-delivery-limit"] = limit;
+        await channel.QueueDeclareAsync(endpoint.Queue, durable: true, exclusive: false, autoDelete: false, arguments, cancellationToken: cancellationToken);
+        foreach (var exchange in endpoint.ExchangesRead)
+        {
+            await channel.QueueBindAsync(endpoint.Queue, exchange, routingKey: "", cancellationToken: cancellationToken);
         }
     }
 

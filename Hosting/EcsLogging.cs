@@ -4,6 +4,9 @@ using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Serilog;
 using Serilog.Core;
 using Serilog.Events;
 using Serilog.Formatting;
@@ -91,5 +94,44 @@ public sealed class OrderAndMessageEnricher : ILogEventEnricher
 
         if (orderId is not null) logEvent.AddPropertyIfAbsent(propertyFactory.CreateProperty(EcsJsonFormatter.OrderIdProperty, orderId));
         if (messageId is not null) logEvent.AddPropertyIfAbsent(propertyFactory.CreateProperty(EcsJsonFormatter.MessageIdProperty, messageId));
+    }
+}
+
+/// <summary>How every host logs.</summary>
+public static class ConveyorLogging
+{
+    /// <summary>ECS JSON on stdout (and OTLP logs when an exporter is configured), one line per handled message.</summary>
+    internal static void AddConveyorLogging(this WebApplicationBuilder builder, string endpoint, TelemetryOptions telemetry, BrokerDeliveryLimit deliveryLimit)
+    {
+        builder.Services.AddSerilog((services, logger) =>
+        {
+            logger
+            .ReadFrom.Configuration(builder.Configuration)
+            // Wolverine warns at every start that a quorum queue declared without x-delivery-limit is limited to 20
+            // redeliveries: true on RabbitMQ 4, where the queue is declared with -1 and the warning never comes; on
+            // RabbitMQ 3.x, where no argument means no limit, it would send an operator after a problem that is not there.
+            .Filter.ByExcluding(e => deliveryLimit.IsUnlimitedWithoutArgument
+                && e.MessageTemplate.Text.Contains("which Wolverine declared without an x-delivery-limit", StringComparison.Ordinal))
+            .MinimumLevel.Information()
+            .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
+            .MinimumLevel.Override("Microsoft.EntityFrameworkCore", LogEventLevel.Warning)
+            .MinimumLevel.Override("Microsoft.Extensions.Diagnostics.HealthChecks", LogEventLevel.Warning)
+            .MinimumLevel.Override("Wolverine.Runtime.WolverineRuntime", LogEventLevel.Warning)
+            .Enrich.FromLogContext()
+            .Enrich.With<OrderAndMessageEnricher>()
+            // ECS JSON on stdout, one object per line: the shipper (deploy/otel-collector) sends it to Elasticsearch.
+            .WriteTo.Console(new EcsJsonFormatter(endpoint));
+            if (telemetry.OtlpEndpoint is { } otlp)
+            {
+                logger.WriteTo.OpenTelemetry(sink =>
+                {
+                    sink.Endpoint = new Uri(otlp, "v1/logs").ToString();
+                    sink.Protocol = Serilog.Sinks.OpenTelemetry.OtlpProtocol.HttpProtobuf;
+                    sink.ResourceAttributes["service.name"] = endpoint;
+                    sink.ResourceAttributes["service.namespace"] = "conveyor";
+                    sink.ResourceAttributes["service.instance.id"] = ConveyorTelemetry.InstanceId;
+                });
+            }
+        });
     }
 }

@@ -77,6 +77,8 @@ internal static class Recoverability
         // never reaches these rules: Wolverine dead-letters it on arrival.)
         MoveToError(opts.OnException<MessageValidationException>());
         MoveToError(opts.OnException<JsonException>());
+        // Nor a message from a sender the topology does not trust: it stays refused however often it is tried.
+        MoveToError(opts.OnException<UntrustedSenderException>());
 
         // Two handlers updating the same row (saga version, unique business key) race: retry at once, the
         // second attempt sees the winner's state.

@@ -31,17 +31,9 @@ public static class MessageJson
         return options;
     }
 
-    /// <summary>Every message type in the contract, for tests and tooling.</summary>
-    public static IReadOnlyList<Type> MessageTypes { get; } =
-    [
-        typeof(OrderPlaced),
-        typeof(PaymentAuthorized),
-        typeof(OrderConfirmed),
-        typeof(PaymentDeclined),
-        typeof(OrderCancelled),
-        typeof(PaymentRefunded),
-        typeof(RefundPayment),
-        typeof(GetPaymentStatus),
-        typeof(PaymentStatusReport),
-    ];
+    /// <summary>Every message type of the contract: the events and commands this assembly declares.</summary>
+    public static IReadOnlyList<Type> MessageTypes { get; } = typeof(MessageJson).Assembly.GetExportedTypes()
+        .Where(t => t is { IsClass: true, IsAbstract: false } && (typeof(IEvent).IsAssignableFrom(t) || typeof(ICommand).IsAssignableFrom(t)))
+        .OrderBy(t => t.Name, StringComparer.Ordinal)
+        .ToList();
 }

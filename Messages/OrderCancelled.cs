@@ -21,4 +21,4 @@ public sealed record OrderCancelled(
     Guid OrderId,
     CancellationReason Reason,
     Guid? PaymentId,
-    DateTimeOffset CancelledAt);
+    DateTimeOffset CancelledAt) : IEvent;

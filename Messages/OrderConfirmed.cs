@@ -4,4 +4,4 @@ namespace Conveyor.Messages;
 public sealed record OrderConfirmed(
     Guid OrderId,
     Guid PaymentId,
-    DateTimeOffset ConfirmedAt);
+    DateTimeOffset ConfirmedAt) : IEvent;

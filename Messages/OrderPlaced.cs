@@ -12,4 +12,4 @@ public sealed record OrderPlaced(
     IReadOnlyList<OrderLine> Lines,
     decimal Total,
     string PaymentToken,
-    DateTimeOffset PlacedAt);
+    DateTimeOffset PlacedAt) : IEvent;

@@ -7,4 +7,4 @@ public sealed record PaymentAuthorized(
     decimal Amount,
     string Currency,
     string ProviderReference,
-    DateTimeOffset AuthorizedAt);
+    DateTimeOffset AuthorizedAt) : IEvent;

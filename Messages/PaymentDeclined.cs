@@ -5,4 +5,4 @@ public sealed record PaymentDeclined(
     Guid OrderId,
     Guid PaymentId,
     string Reason,
-    DateTimeOffset DeclinedAt);
+    DateTimeOffset DeclinedAt) : IEvent;

@@ -8,4 +8,4 @@ public sealed record PaymentRefunded(
     decimal Amount,
     string Currency,
     string ProviderReference,
-    DateTimeOffset RefundedAt);
+    DateTimeOffset RefundedAt) : IEvent;

@@ -7,4 +7,4 @@ namespace Conveyor.Messages;
 public sealed record RefundPayment(
     Guid OrderId,
     Guid PaymentId,
-    string Reason);
+    string Reason) : ICommand;

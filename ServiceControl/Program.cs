@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Conveyor.Hosting;
+using Conveyor.Topology;
 using Conveyor.ServiceControl;
 using Conveyor.ServiceControl.EndpointHealth;
 using Conveyor.ServiceControl.FailedMessages;
@@ -10,7 +11,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 // ServiceControl is an endpoint too: heartbeats and retry confirmations arrive on its queue, and it
 // reports its own health like every other endpoint.
-builder.AddConveyorEndpoint<ServiceControlDb>("servicecontrol", _ => { });
+builder.AddConveyorEndpoint<ServiceControlDb>(SystemTopology.ServiceControl);
 
 var options = ServiceControlOptions.From(builder.Configuration);
 builder.Services.AddSingleton(options);
@@ -34,7 +35,7 @@ builder.Services.AddHttpClient();
 builder.Services.AddSingleton<QueueLengths>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<QueueLengths>());
 
-builder.Services.AddHealthChecks().AddCheck<IngestionStatus>("ingestion", tags: [ConveyorEndpoint.ReadyTag]);
+builder.Services.AddHealthChecks().AddCheck<IngestionStatus>("ingestion", tags: [EndpointHealth.ReadyTag]);
 builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
 builder.AddPulseSignIn();
 builder.Services.AddRazorPages(pages =>

@@ -1,3 +1,4 @@
+using Conveyor.Topology;
 using Deployment.Tests.Infrastructure;
 
 namespace Deployment.Tests.Compose;
@@ -5,7 +6,7 @@ namespace Deployment.Tests.Compose;
 /// <summary>docker-compose.yml as Compose reads it (anchors and merge keys resolved; variables left as written).</summary>
 internal static class ComposeFile
 {
-    public static readonly string[] Processes = ["orders", "payments", "notifications", "servicecontrol"];
+    public static readonly string[] Processes = [.. SystemTopology.Endpoints.Select(e => e.Name)];
     public static readonly string[] DefaultInfrastructure = ["rabbitmq", "postgres", "mongodb", "keycloak", "mailpit"];
     public static readonly string[] Observability = ["otel-collector", "jaeger", "elasticsearch", "kibana", "prometheus", "grafana"];
 
@@ -32,7 +33,7 @@ internal static class ComposeFile
         _ => [],
     };
 
-    /// <summary>The published host ports ("127.0.0.1:5080:8080" → 5080).</summary>
+    /// <summary>The published host ports ("127.0.0.1:&lt;host port&gt;:8080" → the host port).</summary>
     public static IEnumerable<int> PublishedPorts(Dictionary<object, object?> service) =>
         (service.Find("ports") as List<object?> ?? []).Select(p => p!.ToString()!.Split(':')).Select(parts => int.Parse(parts[^2]));
 

@@ -1,3 +1,4 @@
+using Conveyor.Topology;
 using System.Text.RegularExpressions;
 using Deployment.Tests.Infrastructure;
 
@@ -199,8 +200,8 @@ public class TheComposeStackIsComplete
             Assert.That(ComposeFile.Environment(keycloak)["KC_HOSTNAME_BACKCHANNEL_DYNAMIC"], Is.EqualTo("true"));
             Assert.That(ComposeFile.PublishedPorts(keycloak), Is.EqualTo(new[] { 8180 }));
             // Pulse's sign-in comes back to a redirect URI the realm allows.
-            Assert.That(Repository.Read("deploy", "keycloak", "conveyor-realm.json"), Does.Contain("http://localhost:5090/signin-oidc"));
-            Assert.That(ComposeFile.PublishedPorts(_services["servicecontrol"]), Is.EqualTo(new[] { 5090 }));
+            var pulsePort = ComposeFile.PublishedPorts(_services[SystemTopology.ServiceControl.Name]).Single();
+            Assert.That(Repository.Read("deploy", "keycloak", "conveyor-realm.json"), Does.Contain($"http://localhost:{pulsePort}/signin-oidc"));
         });
     }
 

@@ -22,13 +22,11 @@ public class TheInitScriptsSetUpOneOfEachPerEndpoint
             File.WriteAllText(entrypoint, "#!/bin/sh\nexit 0\n");
             await Command.RunAsync("chmod", ["+x", entrypoint]);
             var definitions = Path.Combine(folder, "definitions.json");
-            var result = await Command.RunAsync("sh", [Repository.PathTo("deploy", "compose", "rabbitmq", "start.sh")], environment: new Dictionary<string, string>
-            {
-                ["PATH"] = folder + ":" + Environment.GetEnvironmentVariable("PATH"),
-                ["CONVEYOR_DEFINITIONS_FILE"] = definitions,
-                ["CONVEYOR_BROKER_PASSWORD"] = "endpoint-pw",
-                ["CONVEYOR_BROKER_ADMIN_PASSWORD"] = "admin-pw",
-            });
+            var environment = ComposeFile.Processes.ToDictionary(p => $"CONVEYOR_{p.ToUpperInvariant()}_BROKER_PASSWORD", p => $"{p}-pw");
+            environment["PATH"] = folder + ":" + Environment.GetEnvironmentVariable("PATH");
+            environment["CONVEYOR_DEFINITIONS_FILE"] = definitions;
+            environment["CONVEYOR_BROKER_ADMIN_PASSWORD"] = "admin-pw";
+            var result = await Command.RunAsync("sh", [Repository.PathTo("deploy", "compose", "rabbitmq", "start.sh")], environment: environment);
             Assert.That(result.ExitCode, Is.Zero, result.ToString());
 
             using var json = JsonDocument.Parse(File.ReadAllText(definitions));
@@ -41,16 +39,19 @@ public class TheInitScriptsSetUpOneOfEachPerEndpoint
             {
                 Assert.That(json.RootElement.GetProperty("vhosts")[0].GetProperty("name").GetString(), Is.EqualTo("conveyor"));
                 Assert.That(json.RootElement.GetProperty("vhosts")[0].GetProperty("default_queue_type").GetString(), Is.EqualTo("quorum"));
-                Assert.That(users, Is.EquivalentTo(new Dictionary<string, string?>
-                {
-                    ["conveyor"] = "admin-pw", ["orders"] = "endpoint-pw", ["payments"] = "endpoint-pw", ["notifications"] = "endpoint-pw", ["servicecontrol"] = "endpoint-pw",
-                }));
+                Assert.That(users, Is.EquivalentTo(ComposeFile.Processes.ToDictionary(p => p, p => (string?)$"{p}-pw").Append(new("conveyor", "admin-pw"))),
+                    "each endpoint has its own password");
                 foreach (var endpoint in ComposeFile.Processes)
                 {
                     var own = permissions[endpoint];
                     Assert.That(own.Configure.IsMatch(endpoint) && own.Read.IsMatch(endpoint), $"{endpoint} declares and consumes its own queue");
-                    Assert.That(own.Write.IsMatch("amq.default") && own.Write.IsMatch("error") && !own.Write.IsMatch("amqXdefault"), $"{endpoint} sends to queues and `error`, the dot is literal");
-                    Assert.That(own.Read.IsMatch("wolverine.response.abc"), $"{endpoint} reads its reply queues");
+                    Assert.That(own.Write.IsMatch("error"), $"{endpoint} puts its failures into error");
+                    if (endpoint != "servicecontrol")
+                    {
+                        Assert.That(own.Read.IsMatch("error") || own.Configure.IsMatch("error"), Is.False, $"{endpoint} may consume, purge or delete error");
+                        Assert.That(own.Write.IsMatch("amq.default"), Is.False, $"{endpoint} may write the default exchange");
+                    }
+
                     foreach (var other in ComposeFile.Processes.Where(p => p != endpoint))
                     {
                         Assert.That(own.Read.IsMatch(other) || own.Configure.IsMatch(other), Is.False, $"{endpoint} may touch {other}'s queue");
@@ -59,7 +60,9 @@ public class TheInitScriptsSetUpOneOfEachPerEndpoint
 
                 Assert.That(permissions["orders"].Write.IsMatch("OrderPlaced") && permissions["payments"].Read.IsMatch("OrderPlaced"), "orders publishes OrderPlaced, payments subscribes");
                 Assert.That(permissions["payments"].Write.IsMatch("OrderPlaced"), Is.False, "payments cannot publish OrderPlaced");
+                Assert.That(permissions["notifications"].Write.IsMatch("PaymentAuthorized") || permissions["notifications"].Write.IsMatch("RefundPayment"), Is.False, "notifications sends no business message");
                 Assert.That(permissions["servicecontrol"].Read.IsMatch("error"), "servicecontrol consumes error");
+                Assert.That(permissions["servicecontrol"].Write.IsMatch("amqXdefault"), Is.False, "the dot is literal");
             });
         }
         finally
@@ -73,12 +76,13 @@ public class TheInitScriptsSetUpOneOfEachPerEndpoint
     {
         var script = Repository.PathTo("deploy", "compose", "postgres-init", "10-conveyor-databases.sh");
         var syntax = await Command.RunAsync("bash", ["-n", script]);
-        var loop = Regex.Match(File.ReadAllText(script), @"for endpoint in ([a-z ]+); do");
+        var loop = Regex.Match(File.ReadAllText(script), @"endpoints=""([a-z ]+)""");
         Assert.Multiple(() =>
         {
             Assert.That(syntax.ExitCode, Is.Zero, syntax.ToString());
             Assert.That(loop.Groups[1].Value.Split(' '), Is.EquivalentTo(ComposeFile.Processes));
             Assert.That(File.ReadAllText(script), Does.Contain("REVOKE CONNECT ON DATABASE").And.Contain("GRANT CONNECT ON DATABASE"));
+            Assert.That(File.ReadAllText(script), Does.Contain("CONVEYOR_${endpoint^^}_DB_PASSWORD"), "a password per endpoint");
             Assert.That(ComposeFile.Services()["postgres"].List("volumes"), Does.Contain("./deploy/compose/postgres-init:/docker-entrypoint-initdb.d:ro"));
         });
     }

@@ -1,3 +1,4 @@
+using Conveyor.Topology;
 using Deployment.Tests.Infrastructure;
 
 namespace Deployment.Tests.Helm;
@@ -7,8 +8,8 @@ internal static class Chart
 {
     public const string Path = "deploy/helm/conveyor";
     public const string ProductionValues = "deploy/helm/examples/production.yaml";
-    public static readonly string[] Processes = ["orders", "payments", "notifications", "servicecontrol"];
-    public static readonly string[] Endpoints = ["orders", "payments", "notifications"];
+    public static readonly string[] Processes = [.. SystemTopology.Endpoints.Select(e => e.Name)];
+    public static readonly string[] Endpoints = [.. SystemTopology.BusinessEndpoints.Select(e => e.Name)];
 
     public static Task<CommandResult> LintAsync(params string[] arguments) => Command.RunAsync(Tools.Helm, ["lint", "--strict", Path, .. arguments]);
 

@@ -48,8 +48,29 @@ public class TheRenderedManifestsHold
         {
             foreach (var kind in new[] { "Deployment", "Service", "ConfigMap", "PodDisruptionBudget", "NetworkPolicy" })
             {
-                Assert.That(manifests.OfKind(kind).Select(m => m.Name()), Is.EquivalentTo(Chart.Processes.Select(p => $"conveyor-{p}")), kind);
+                Assert.That(manifests.OfKind(kind).Select(m => m.Name()).Where(n => n != BrokerDefinitions), Is.EquivalentTo(Chart.Processes.Select(p => $"conveyor-{p}")), kind);
             }
+        });
+    }
+
+    private const string BrokerDefinitions = "conveyor-broker-definitions";
+
+    [TestCaseSource(nameof(ValueSets))]
+    public async Task The_broker_is_set_up_from_the_generated_definitions_before_any_process_starts(string[] values)
+    {
+        var manifests = await Chart.RenderAsync(values);
+        var definitions = manifests.OfKind("ConfigMap").Single(m => m.Name() == BrokerDefinitions);
+        var job = manifests.OfKind("Job").Single(m => m.Name() == BrokerDefinitions);
+        var passwords = job.Map("spec").Map("template").Map("spec").List("containers").Single().List("env")
+            .Select(e => e.Text("name")).Where(n => n.EndsWith("_BROKER_PASSWORD", StringComparison.Ordinal));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(definitions.Map("data")["broker-definitions.json"],
+                Is.EqualTo(File.ReadAllText(Repository.PathTo("deploy", "helm", "conveyor", "files", "broker-definitions.json"))), "the generated file, as it is");
+            Assert.That(definitions.Map("metadata").Map("annotations")["helm.sh/hook"], Is.EqualTo("pre-install,pre-upgrade"));
+            Assert.That(job.Map("metadata").Map("annotations")["helm.sh/hook"], Is.EqualTo("pre-install,pre-upgrade"));
+            Assert.That(passwords, Is.EquivalentTo(Chart.Processes.Select(p => $"CONVEYOR_{p.ToUpperInvariant()}_BROKER_PASSWORD")), "each process's own secret");
         });
     }
 

@@ -1,14 +1,11 @@
 using Conveyor.Hosting;
-using Conveyor.Messages;
+using Conveyor.Topology;
 using Conveyor.Notifications;
 
 var builder = WebApplication.CreateBuilder(args);
 
-builder.AddConveyorEndpoint<NotificationsDb>("notifications", messaging => messaging
-    .SubscribesTo<OrderPlaced>()
-    .SubscribesTo<OrderConfirmed>()
-    .SubscribesTo<OrderCancelled>()
-    .SubscribesTo<PaymentRefunded>());
+// What it publishes, sends and subscribes to: Topology/SystemTopology.cs.
+builder.AddConveyorEndpoint<NotificationsDb>(SystemTopology.Notifications);
 
 builder.AddSmtpMailer();
 

@@ -1,52 +1,59 @@
 using System.Security.Claims;
 using Conveyor.Hosting;
-using Conveyor.Messages;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
-using Wolverine;
-using Wolverine.Runtime.RemoteInvocation;
 
 namespace Conveyor.Orders;
 
 /// <summary>
-/// <c>GET /orders/{id}/payment</c>: asks Payments, over the broker, for the live state of the order's
-/// payment. Payments owns that data; Orders never reads its database or calls it over HTTP. If Payments
-/// does not answer within <see cref="OrdersOptions.PaymentStatusTimeout"/>, the client gets a 504.
+/// <c>GET /orders/{id}/payment</c>: the order's payment as Orders knows it from Payments' events
+/// (<see cref="PaymentState"/>). Payments owns the payment; Orders never reads its database, calls it over HTTP, or
+/// asks it over the broker (a reply would need the default exchange, which no endpoint may write), so this is a
+/// read model: as current as the last event that reached Orders.
 /// </summary>
 public static class GetOrderPayment
 {
-    public static IEndpointRouteBuilder MapGetOrderPayment(this IEndpointRouteBuilder app)
+    /// <summary>
+    /// <c>NotStarted</c> while no outcome has reached Orders (the charge is in flight or being retried), then
+    /// <c>Authorized</c>, <c>Declined</c> or <c>Refunded</c>; <c>Voided</c> for an order cancelled before any
+    /// outcome: nothing will be kept (a charge that still lands is refunded).
+    /// </summary>
+    public sealed record PaymentView(
+        Guid OrderId,
+        string Status,
+        Guid? PaymentId,
+        decimal? Amount,
+        string? Currency,
+        string? ProviderReference,
+        string? DeclineReason,
+        DateTimeOffset? UpdatedAt);
+
+    public static PaymentView ToView(Order order)
     {
-        app.MapGet("/orders/{id}/payment", HandleAsync)
-            .RequireAuthorization(ConveyorRoles.AnyRole)
-            .WithName("GetOrderPayment")
-            .Produces<PaymentStatusReport>()
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status502BadGateway)
-            .ProducesProblem(StatusCodes.Status504GatewayTimeout);
-        return app;
+        var status = order.PaymentState switch
+        {
+            PaymentState.Pending when order.IsCancelled => "Voided",
+            PaymentState.Pending => "NotStarted",
+            var state => state.ToString(),
+        };
+        var moneyMoved = order.PaymentState is PaymentState.Authorized or PaymentState.Refunded;
+        return new PaymentView(order.Id, status, order.PaymentId,
+            moneyMoved ? order.Total : null, moneyMoved ? order.Currency : null,
+            order.PaymentReference, order.PaymentDeclineReason, order.PaymentUpdatedAt);
     }
 
-    private static async Task<IResult> HandleAsync(string id, ClaimsPrincipal user, OrdersDb db, IMessageBus bus, IOptions<OrdersOptions> options, CancellationToken ct)
+    public static IEndpointRouteBuilder MapGetOrderPayment(this IEndpointRouteBuilder app)
     {
-        if (!Guid.TryParse(id, out var orderId) || !await db.Orders.VisibleTo(user).AnyAsync(o => o.Id == orderId, ct))
-        {
-            return GetOrder.NotFound(id);
-        }
-
-        try
-        {
-            var timeout = options.Value.PaymentStatusTimeout;
-            return Results.Ok(await bus.InvokeAsync<PaymentStatusReport>(new GetPaymentStatus(orderId), ct, timeout));
-        }
-        catch (TimeoutException)
-        {
-            return Results.Problem(statusCode: StatusCodes.Status504GatewayTimeout, title: "Payments did not answer in time",
-                detail: $"Payments did not report the payment of order {orderId} within {options.Value.PaymentStatusTimeout.TotalSeconds:0.#} s. Try again later.");
-        }
-        catch (WolverineRequestReplyException ex)
-        {
-            return Results.Problem(statusCode: StatusCodes.Status502BadGateway, title: "Payments could not answer", detail: ex.Message);
-        }
+        app.MapGet("/orders/{id}/payment", async (string id, ClaimsPrincipal user, OrdersDb db, CancellationToken ct) =>
+            {
+                var order = Guid.TryParse(id, out var orderId)
+                    ? await db.Orders.AsNoTracking().VisibleTo(user).SingleOrDefaultAsync(o => o.Id == orderId, ct)
+                    : null;
+                return order is null ? GetOrder.NotFound(id) : Results.Ok(ToView(order));
+            })
+            .RequireAuthorization(ConveyorRoles.AnyRole)
+            .WithName("GetOrderPayment")
+            .Produces<PaymentView>()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        return app;
     }
 }

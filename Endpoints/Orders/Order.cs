@@ -21,6 +21,16 @@ public sealed class OrderLineItem
     public required decimal UnitPrice { get; init; }
 }
 
+/// <summary>The order's payment as Orders knows it from Payments' events (its read model of Payments' data).</summary>
+public enum PaymentState
+{
+    /// <summary>No outcome yet: the charge is in flight, or being retried.</summary>
+    Pending,
+    Authorized,
+    Declined,
+    Refunded,
+}
+
 /// <summary>One entry of an order's timeline: the state it reached, when, and why.</summary>
 public sealed class StatusChange
 {
@@ -50,6 +60,10 @@ public sealed class Order : Saga
     public OrderStatus Status { get; set; }
     public CancellationReason? CancellationReason { get; set; }
     public Guid? PaymentId { get; set; }
+    public PaymentState PaymentState { get; set; }
+    public string? PaymentReference { get; set; }
+    public string? PaymentDeclineReason { get; set; }
+    public DateTimeOffset? PaymentUpdatedAt { get; set; }
     public Guid? RefundId { get; set; }
     public decimal? RefundedAmount { get; set; }
     public List<StatusChange> Timeline { get; set; } = [];
@@ -88,15 +102,23 @@ public sealed class Order : Saga
     }
 
     /// <summary>
-    /// The payment went through: confirm the order. An authorization that arrives after the order was
-    /// cancelled confirms nothing: Payments refunds it when it sees the cancellation.
+    /// The payment went through: confirm the order — if it is this order's payment, of its total in its currency;
+    /// anything else confirms nothing and ends in <c>error</c> with the reason. An authorization that arrives after
+    /// the order was cancelled confirms nothing either: Payments refunds it when it sees the cancellation.
     /// </summary>
     public OrderConfirmed? Handle(PaymentAuthorized authorized, TimeProvider clock)
     {
-        PaymentId ??= authorized.PaymentId;
-        if (Status != OrderStatus.Placed) return null;
+        RequireThisOrdersPayment(authorized.PaymentId, nameof(PaymentAuthorized));
+        if (authorized.Amount != Total || !string.Equals(authorized.Currency, Currency, StringComparison.Ordinal))
+        {
+            throw new MessageValidationException(
+                $"PaymentAuthorized {authorized.PaymentId} for order {Id} is for {authorized.Amount} {authorized.Currency}, the order's total is {Total} {Currency}: it confirms nothing.");
+        }
 
         var now = clock.GetUtcNow();
+        RecordPayment(PaymentState.Authorized, authorized.PaymentId, now, reference: authorized.ProviderReference);
+        if (Status != OrderStatus.Placed) return null;
+
         MoveTo(OrderStatus.Confirmed, now);
         ConveyorTelemetry.OrdersConfirmed.Add(1);
         return new OrderConfirmed(Id, authorized.PaymentId, now);
@@ -104,10 +126,33 @@ public sealed class Order : Saga
 
     public OrderCancelled? Handle(PaymentDeclined declined, TimeProvider clock)
     {
-        PaymentId ??= declined.PaymentId;
+        RequireThisOrdersPayment(declined.PaymentId, nameof(PaymentDeclined));
+        var now = clock.GetUtcNow();
+        RecordPayment(PaymentState.Declined, declined.PaymentId, now, declineReason: declined.Reason);
         return Status == OrderStatus.Placed
-            ? Cancel(Messages.CancellationReason.PaymentDeclined, clock.GetUtcNow(), declined.Reason)
+            ? Cancel(Messages.CancellationReason.PaymentDeclined, now, declined.Reason)
             : null;
+    }
+
+    /// <summary>Payments derives the payment id from the order id (<see cref="PaymentIds"/>): another one is not this order's.</summary>
+    private void RequireThisOrdersPayment(Guid paymentId, string what)
+    {
+        var expected = PaymentIds.PaymentFor(Id);
+        if (paymentId != expected)
+        {
+            throw new MessageValidationException($"{what} for order {Id} names payment {paymentId}, but this order's payment is {expected}: it changes nothing.");
+        }
+    }
+
+    private void RecordPayment(PaymentState state, Guid paymentId, DateTimeOffset at, string? reference = null, string? declineReason = null)
+    {
+        // A refund is the last word: a late or repeated authorization does not undo it.
+        if (PaymentState == PaymentState.Refunded) return;
+        PaymentId = paymentId;
+        PaymentState = state;
+        PaymentReference = reference ?? PaymentReference;
+        PaymentDeclineReason = declineReason ?? PaymentDeclineReason;
+        PaymentUpdatedAt = at;
     }
 
     /// <summary>No payment in time: cancel. An order already paid (or cancelled) lets the deadline pass.</summary>
@@ -117,14 +162,16 @@ public sealed class Order : Saga
     /// <summary>The money for a cancelled order is back.</summary>
     public void Handle(PaymentRefunded refunded, TimeProvider clock, ILogger<Order> logger)
     {
+        RequireThisOrdersPayment(refunded.PaymentId, nameof(PaymentRefunded));
         if (RefundId is not null) return;
 
+        var now = clock.GetUtcNow();
         RefundId = refunded.RefundId;
         RefundedAmount = refunded.Amount;
-        PaymentId ??= refunded.PaymentId;
+        RecordPayment(PaymentState.Refunded, refunded.PaymentId, now, reference: refunded.ProviderReference);
         if (IsCancelled)
         {
-            MoveTo(OrderStatus.Refunded, clock.GetUtcNow());
+            MoveTo(OrderStatus.Refunded, now);
         }
         else
         {

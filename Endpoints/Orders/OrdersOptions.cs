@@ -12,8 +12,4 @@ public sealed class OrdersOptions
     /// <summary>How long after placement a confirmed order may still be cancelled by the customer (and refunded).</summary>
     [Range(typeof(TimeSpan), "00:00:00", "365.00:00:00")]
     public TimeSpan CancellationWindow { get; set; } = TimeSpan.FromDays(14);
-
-    /// <summary>How long <c>GET /orders/{id}/payment</c> waits for Payments to answer.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
-    public TimeSpan PaymentStatusTimeout { get; set; } = TimeSpan.FromSeconds(3);
 }

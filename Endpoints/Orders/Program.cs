@@ -1,18 +1,11 @@
 using Conveyor.Hosting;
-using Conveyor.Messages;
+using Conveyor.Topology;
 using Conveyor.Orders;
 
 var builder = WebApplication.CreateBuilder(args);
 
-builder.AddConveyorEndpoint<OrdersDb>("orders", messaging => messaging
-    .Publishes<OrderPlaced>()
-    .Publishes<OrderConfirmed>()
-    .Publishes<OrderCancelled>()
-    .Sends<RefundPayment>(to: "payments")
-    .Sends<GetPaymentStatus>(to: "payments")
-    .SubscribesTo<PaymentAuthorized>()
-    .SubscribesTo<PaymentDeclined>()
-    .SubscribesTo<PaymentRefunded>());
+// What it publishes, sends and subscribes to: Topology/SystemTopology.cs.
+builder.AddConveyorEndpoint<OrdersDb>(SystemTopology.Orders);
 
 builder.Services.AddOptions<OrdersOptions>()
     .BindConfiguration("Orders")

@@ -16,7 +16,7 @@ public static class ChargeForOrderHandler
     public static Task<Payment?> LoadAsync(OrderPlaced placed, PaymentsDb db, CancellationToken ct) =>
         db.Payments.SingleOrDefaultAsync(p => p.OrderId == placed.OrderId, ct);
 
-    public static async Task<(IStorageAction<Payment>, IStorageAction<Refund>, OutgoingMessages)> Handle(
+    public static async Task<PaymentDecision> Handle(
         OrderPlaced placed,
         Payment? existing,
         IPaymentProvider provider,

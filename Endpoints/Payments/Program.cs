@@ -1,15 +1,11 @@
 using Conveyor.Hosting;
-using Conveyor.Messages;
+using Conveyor.Topology;
 using Conveyor.Payments;
 
 var builder = WebApplication.CreateBuilder(args);
 
-builder.AddConveyorEndpoint<PaymentsDb>("payments", messaging => messaging
-    .Publishes<PaymentAuthorized>()
-    .Publishes<PaymentDeclined>()
-    .Publishes<PaymentRefunded>()
-    .SubscribesTo<OrderPlaced>()
-    .SubscribesTo<OrderCancelled>());
+// What it publishes, sends and subscribes to: Topology/SystemTopology.cs.
+builder.AddConveyorEndpoint<PaymentsDb>(SystemTopology.Payments);
 
 builder.Services.AddSingleton(builder.Configuration.GetSection("PaymentProvider").Get<PaymentProviderSimulatorOptions>() ?? new());
 // The simulator's books live in Payments' database (their own schema), so they outlast any Payments process.

@@ -15,7 +15,7 @@ public static class RefundOnCancellationHandler
     public static Task<Payment?> LoadAsync(OrderCancelled cancelled, PaymentsDb db, CancellationToken ct) =>
         db.Payments.SingleOrDefaultAsync(p => p.OrderId == cancelled.OrderId, ct);
 
-    public static async Task<(IStorageAction<Payment>, IStorageAction<Refund>, OutgoingMessages)> Handle(
+    public static async Task<PaymentDecision> Handle(
         OrderCancelled cancelled,
         Payment? payment,
         IPaymentProvider provider,
@@ -36,7 +36,7 @@ public static class RefundPaymentHandler
     public static ValueTask<Payment?> LoadAsync(RefundPayment command, PaymentsDb db, CancellationToken ct) =>
         db.Payments.FindAsync([command.PaymentId], ct);
 
-    public static async Task<(IStorageAction<Payment>, IStorageAction<Refund>, OutgoingMessages)> Handle(
+    public static async Task<PaymentDecision> Handle(
         RefundPayment command,
         Payment? payment,
         IPaymentProvider provider,
@@ -49,30 +49,5 @@ public static class RefundPaymentHandler
         logger.LogInformation("No refund for payment {PaymentId} of order {OrderId}: it is {Status}",
             command.PaymentId, command.OrderId, payment?.Status.ToString() ?? "unknown");
         return PaymentChanges.None();
-    }
-}
-
-/// <summary>What a Payments handler decides: the payment to store, the refund to record, the events to publish.</summary>
-internal static class PaymentChanges
-{
-    public static (IStorageAction<Payment>, IStorageAction<Refund>, OutgoingMessages) None() =>
-        (Storage.Nothing<Payment>(), Storage.Nothing<Refund>(), []);
-
-    /// <summary>
-    /// Refund an authorized payment under its refund id (the provider's idempotency key). Two handlers
-    /// racing to refund the same payment both reach the provider with the same key, and the payment's
-    /// version lets only one of them commit: one refund, one PaymentRefunded.
-    /// </summary>
-    public static async Task<(IStorageAction<Payment>, IStorageAction<Refund>, OutgoingMessages)> RefundAsync(
-        Payment payment, IPaymentProvider provider, TimeProvider clock, CancellationToken ct)
-    {
-        var outcome = await provider.RefundAsync(new RefundRequest(payment.RefundId, payment.Id, payment.Amount, payment.Currency), ct);
-        if (outcome is not RefundResult.Refunded refunded)
-        {
-            throw new InvalidOperationException($"The provider has no charge to refund for authorized payment {payment.Id}.");
-        }
-
-        var (refund, announcement) = payment.RecordRefund(refunded, payment.Amount, payment.Currency, clock.GetUtcNow());
-        return (Storage.Update(payment), Storage.Insert(refund), [announcement]);
     }
 }

@@ -9,7 +9,7 @@ public class PaymentDeclinedCancelsTheOrder
     public void A_placed_order_is_cancelled_with_reason_PaymentDeclined()
     {
         var order = Given.PlacedOrder();
-        var declined = new PaymentDeclined(order.Id, Guid.NewGuid(), "card_declined", Given.Now);
+        var declined = new PaymentDeclined(order.Id, PaymentIds.PaymentFor(order.Id), "card_declined", Given.Now);
 
         var cancelled = order.Handle(declined, Given.Clock());
 
@@ -27,7 +27,7 @@ public class PaymentDeclinedCancelsTheOrder
     {
         var order = Given.CancelledOrder(CancellationReason.PaymentTimedOut);
 
-        var cancelled = order.Handle(new PaymentDeclined(order.Id, Guid.NewGuid(), "card_declined", Given.Now), Given.Clock());
+        var cancelled = order.Handle(new PaymentDeclined(order.Id, PaymentIds.PaymentFor(order.Id), "card_declined", Given.Now), Given.Clock());
 
         Assert.Multiple(() =>
         {

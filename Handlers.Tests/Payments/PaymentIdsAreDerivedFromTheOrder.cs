@@ -1,3 +1,4 @@
+using Conveyor.Messages;
 using Conveyor.Payments;
 
 namespace Handlers.Tests.Payments;

@@ -23,12 +23,15 @@ public class AnErrorQueueDeliveryIsReadIntoARecord
         ["correlation-id"] = "01a21c9e-288f-793a-9c6e-457e307f3eae",
     };
 
+    /// <summary>The broker user that put the failure into error: the endpoint owning its queue.</summary>
+    private const string Payments = "payments";
+
     private static MessageProperties Properties => new() { MessageId = MessageId.ToString(), Type = "Conveyor.Messages.OrderPlaced", ContentType = "application/json" };
 
     [Test]
     public void An_endpoint_failure_is_read_from_its_headers()
     {
-        var (message, failure) = FailedMessageReceipt.Read(Properties, EndpointFailureHeaders(), "{}"u8.ToArray(), ReceivedAt);
+        var (message, failure, _) = FailedMessageReceipt.Read(Properties, EndpointFailureHeaders(), "{}"u8.ToArray(), ReceivedAt, Payments);
 
         Assert.Multiple(() =>
         {
@@ -46,13 +49,13 @@ public class AnErrorQueueDeliveryIsReadIntoARecord
     [Test]
     public void A_redelivery_has_the_same_failure_key_and_a_new_failure_another()
     {
-        var first = FailedMessageReceipt.Read(Properties, EndpointFailureHeaders(), "{}"u8.ToArray(), ReceivedAt);
+        var first = FailedMessageReceipt.Read(Properties, EndpointFailureHeaders(), "{}"u8.ToArray(), ReceivedAt, Payments);
         var redelivered = EndpointFailureHeaders();
         redelivered["x-delivery-count"] = "1";
-        var again = FailedMessageReceipt.Read(Properties, redelivered, "{}"u8.ToArray(), ReceivedAt.AddSeconds(30));
+        var again = FailedMessageReceipt.Read(Properties, redelivered, "{}"u8.ToArray(), ReceivedAt.AddSeconds(30), Payments);
         var failedAgain = EndpointFailureHeaders();
         failedAgain["conveyor-last-failure-at"] = "2026-11-27T10:05:00.0000000+00:00";
-        var later = FailedMessageReceipt.Read(Properties, failedAgain, "{}"u8.ToArray(), ReceivedAt.AddMinutes(5));
+        var later = FailedMessageReceipt.Read(Properties, failedAgain, "{}"u8.ToArray(), ReceivedAt.AddMinutes(5), Payments);
 
         Assert.Multiple(() =>
         {
@@ -67,7 +70,7 @@ public class AnErrorQueueDeliveryIsReadIntoARecord
     {
         var headers = new Dictionary<string, string?> { ["x-first-death-reason"] = "delivery_limit", ["x-first-death-queue"] = "payments" };
 
-        var (message, failure) = FailedMessageReceipt.Read(Properties, headers, "{}"u8.ToArray(), ReceivedAt);
+        var (message, failure, _) = FailedMessageReceipt.Read(Properties, headers, "{}"u8.ToArray(), ReceivedAt, Payments);
 
         Assert.Multiple(() =>
         {
@@ -84,14 +87,17 @@ public class AnErrorQueueDeliveryIsReadIntoARecord
     {
         var properties = Properties with { MessageId = null };
 
-        var once = FailedMessageReceipt.Read(properties, [], Encoding.UTF8.GetBytes("bytes"), ReceivedAt);
-        var twice = FailedMessageReceipt.Read(properties, [], Encoding.UTF8.GetBytes("bytes"), ReceivedAt.AddSeconds(1));
+        var headers = new Dictionary<string, string?> { ["conveyor-queue"] = "rabbitmq://queue/payments" };
+        var once = FailedMessageReceipt.Read(properties, headers, Encoding.UTF8.GetBytes("bytes"), ReceivedAt, Payments);
+        var twice = FailedMessageReceipt.Read(properties, headers, Encoding.UTF8.GetBytes("bytes"), ReceivedAt.AddSeconds(1), Payments);
+        var nothingKnown = FailedMessageReceipt.Read(properties, [], Encoding.UTF8.GetBytes("bytes"), ReceivedAt, Payments);
 
         Assert.Multiple(() =>
         {
             Assert.That(twice.Message.Id, Is.EqualTo(once.Message.Id));
             Assert.That(once.Failure.ExceptionType, Is.EqualTo("(unknown)"));
-            Assert.That(once.Message.Queue, Is.Null, "it cannot be retried without knowing its queue");
+            Assert.That(nothingKnown.Message.Queue, Is.Null, "it cannot be retried without knowing its queue");
+            Assert.That(nothingKnown.Untrusted, Is.Not.Null, "and nobody owns a queue it does not name");
         });
     }
 
@@ -115,6 +121,69 @@ public class AnErrorQueueDeliveryIsReadIntoARecord
         {
             Assert.That(headers.Keys, Is.EquivalentTo(new[] { "correlation-id", ServiceControlContract.RetryHeader }));
             Assert.That(Encoding.UTF8.GetString((byte[])headers[ServiceControlContract.RetryHeader]!), Is.EqualTo(MessageId.ToString()));
+        });
+    }
+
+    [Test]
+    public void A_failure_put_into_error_by_another_endpoint_than_the_queues_owner_is_refused_and_kept_apart()
+    {
+        var trusted = FailedMessageReceipt.Read(Properties, EndpointFailureHeaders(), "{}"u8.ToArray(), ReceivedAt, Payments);
+        var forged = FailedMessageReceipt.Read(Properties, EndpointFailureHeaders(), "{\"forged\":true}"u8.ToArray(), ReceivedAt, "notifications");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(trusted.Untrusted, Is.Null);
+            Assert.That(forged.Untrusted, Does.Contain("'notifications'").And.Contain("payments"));
+            Assert.That(forged.Message.Id, Is.Not.EqualTo(trusted.Message.Id), "it can neither overwrite nor resolve the record of the id it claims");
+            Assert.That(forged.Failure.ExceptionType, Does.Contain("untrusted sender"));
+        });
+    }
+
+    [Test]
+    public void A_failure_without_a_broker_user_or_for_a_queue_nobody_owns_is_refused()
+    {
+        var anonymous = FailedMessageReceipt.Read(Properties, EndpointFailureHeaders(), "{}"u8.ToArray(), ReceivedAt, publishedBy: null);
+        var nowhere = EndpointFailureHeaders();
+        nowhere["conveyor-queue"] = "rabbitmq://queue/nowhere";
+        var unowned = FailedMessageReceipt.Read(Properties, nowhere, "{}"u8.ToArray(), ReceivedAt, Payments);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(anonymous.Untrusted, Does.Contain("without a broker user"));
+            Assert.That(unowned.Untrusted, Does.Contain("'nowhere'"));
+        });
+    }
+
+    [Test]
+    public void A_message_the_broker_dead_lettered_keeps_its_publisher_and_is_believed_when_the_topology_routes_it_there()
+    {
+        var headers = new Dictionary<string, string?> { ["x-first-death-reason"] = "delivery_limit", ["x-first-death-queue"] = "payments" };
+
+        var fromTheirPublisher = FailedMessageReceipt.Read(Properties, headers, "{}"u8.ToArray(), ReceivedAt, "orders");
+        var fromAnotherPublisher = FailedMessageReceipt.Read(Properties, headers, "{}"u8.ToArray(), ReceivedAt, "notifications");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(fromTheirPublisher.Untrusted, Is.Null, "orders publishes OrderPlaced, and payments' queue is bound to it");
+            Assert.That(fromAnotherPublisher.Untrusted, Is.Not.Null);
+        });
+    }
+
+    [Test]
+    public void A_message_its_endpoint_refused_for_its_sender_is_rejected_so_no_retry_delivers_it_with_ServiceControls_rights()
+    {
+        var refused = EndpointFailureHeaders();
+        refused["exception-type"] = typeof(Conveyor.Hosting.UntrustedSenderException).FullName;
+        refused["exception-message"] = "OrderPlaced was published by broker user 'notifications'.";
+
+        var receipt = FailedMessageReceipt.Read(Properties, refused, "{}"u8.ToArray(), ReceivedAt, Payments);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(receipt.Untrusted, Does.Contain("payments refused it").And.Contain("'notifications'"));
+            Assert.That(receipt.Message.Id, Is.Not.EqualTo(MessageId), "kept apart from the record of the id it claims");
+            Assert.That(receipt.Failure.ExceptionType, Is.EqualTo(typeof(Conveyor.Hosting.UntrustedSenderException).FullName), "the endpoint's own words");
+            Assert.That(receipt.Message.Endpoint, Is.EqualTo("payments"));
         });
     }
 }

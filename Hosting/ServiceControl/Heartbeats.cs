@@ -28,6 +28,18 @@ public sealed class HeartbeatOptions
 /// <summary>The endpoint this process is, as ServiceControl knows it.</summary>
 public sealed record EndpointIdentity(string Name);
 
+public static class HeartbeatRegistration
+{
+    /// <summary>Heartbeats to ServiceControl, with the instance's checks and message counters.</summary>
+    internal static void AddHeartbeats(this Microsoft.AspNetCore.Builder.WebApplicationBuilder builder, Conveyor.Topology.EndpointTopology endpoint)
+    {
+        builder.Services.AddSingleton(new EndpointIdentity(endpoint.Name));
+        builder.Services.AddSingleton(HeartbeatOptions.From(builder.Configuration));
+        builder.Services.AddSingleton<MessageCounterListener>();
+        builder.Services.AddHostedService<SendHeartbeats>();
+    }
+}
+
 /// <summary>
 /// Sends an <see cref="EndpointHeartbeat"/> every interval: the instance's health checks (the same ones
 /// <c>/health/ready</c> runs, plus any the endpoint adds) and its message counters.

@@ -2,13 +2,11 @@ namespace Conveyor.Hosting.ServiceControl;
 
 /// <summary>
 /// What every endpoint tells ServiceControl, and how a message retried by ServiceControl is recognised.
-/// These are platform messages, not business contracts: they travel on the <c>servicecontrol</c> queue only.
+/// These are platform messages, not business contracts: each travels through its own exchange to ServiceControl's queue
+/// only (<see cref="Conveyor.Topology.SystemTopology.PlatformCommands"/>).
 /// </summary>
 public static class ServiceControlContract
 {
-    /// <summary>The queue ServiceControl listens on for heartbeats and retry confirmations.</summary>
-    public const string Queue = "servicecontrol";
-
     /// <summary>The namespace of ServiceControl's own messages (heartbeats, retry confirmations), which belong to no order.</summary>
     public static readonly string Namespace = typeof(ServiceControlContract).Namespace!;
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Conveyor.Topology;
 using Integration.Tests.Infrastructure;
 using Integration.Tests.System;
 
@@ -27,7 +28,7 @@ public class DroppedConnectionsChangeNoOrder : FaultFixture
         {
             ["orders"] = new Dictionary<string, string>
             {
-                ["ConnectionStrings__Database"] = $"Host=127.0.0.1;Port={_ordersDatabase.Port};Database=orders_systest;Username=orders;Password=conveyor-dev-only",
+                ["ConnectionStrings__Database"] = $"Host=127.0.0.1;Port={_ordersDatabase.Port};Database={SystemDatabases.TestDatabaseOf(SystemTopology.Orders)};Username={SystemTopology.Orders.DatabaseRole};Password={DevelopmentPasswords.Of(SystemTopology.Orders)}",
             },
         };
 

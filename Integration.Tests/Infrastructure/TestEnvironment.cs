@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Conveyor.Topology;
 
 namespace Integration.Tests.Infrastructure;
 
@@ -8,25 +9,28 @@ namespace Integration.Tests.Infrastructure;
 /// </summary>
 public static class TestEnvironment
 {
-    // LOCAL DEVELOPMENT DEFAULT ONLY, created by build.ps1 on the test machine.
-    private const string DevPassword = "conveyor-dev-only";
-
+    // LOCAL DEVELOPMENT DEFAULTS ONLY, created by build.ps1 on the test machine (Conveyor.Topology.DevelopmentPasswords).
     public static string RabbitMq =>
-        Environment.GetEnvironmentVariable("CONVEYOR_TEST_RABBITMQ") ?? $"amqp://conveyor:{DevPassword}@127.0.0.1:5672/conveyor-tests";
+        Environment.GetEnvironmentVariable("CONVEYOR_TEST_RABBITMQ")
+        ?? $"amqp://{BrokerDefinitions.OperatorUser}:{DevelopmentPasswords.Operator}@127.0.0.1:5672/{GeneratedFiles.TestVhost}";
 
-    /// <summary>The broker as the endpoint <paramref name="user"/> connects to it: its own user, its own rights.</summary>
-    public static string RabbitMqFor(string user) =>
+    /// <summary>The broker as <paramref name="endpoint"/> connects to it: its own user, its own password, its own rights.</summary>
+    public static string RabbitMqFor(EndpointTopology endpoint) =>
         Environment.GetEnvironmentVariable("CONVEYOR_TEST_RABBITMQ") is { } configured
             ? configured
-            : $"amqp://{user}:{DevPassword}@127.0.0.1:5672/conveyor-tests";
+            : $"amqp://{endpoint.BrokerUser}:{DevelopmentPasswords.Of(endpoint)}@127.0.0.1:5672/{GeneratedFiles.TestVhost}";
 
     public static Uri RabbitMqManagement =>
         new(Environment.GetEnvironmentVariable("CONVEYOR_TEST_RABBITMQ_MANAGEMENT") ?? "http://127.0.0.1:15672");
 
     public static string PostgresHost => Environment.GetEnvironmentVariable("CONVEYOR_TEST_POSTGRES_HOST") ?? "127.0.0.1";
 
+    /// <summary>A database as <paramref name="role"/>: an endpoint's role with its own password, or the in-process tests' own.</summary>
     public static string Database(string name, string role) =>
-        $"Host={PostgresHost};Port=5432;Database={name};Username={role};Password={DevPassword}";
+        $"Host={PostgresHost};Port=5432;Database={name};Username={role};Password={PasswordOf(role)}";
+
+    private static string PasswordOf(string role) =>
+        SystemTopology.Endpoints.FirstOrDefault(e => e.DatabaseRole == role) is { } endpoint ? DevelopmentPasswords.Of(endpoint) : DevelopmentPasswords.Operator;
 
     public static Uri SmtpApi => new(Environment.GetEnvironmentVariable("CONVEYOR_TEST_SMTP_API") ?? "http://127.0.0.1:5025");
 

@@ -1,4 +1,5 @@
 using Conveyor.Hosting;
+using Conveyor.Topology;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.EntityFrameworkCore;
@@ -80,15 +81,16 @@ public static class LedgerEndpoint
         builder.Configuration["ConnectionStrings:RabbitMq"] = Infrastructure.TestEnvironment.RabbitMq;
         builder.WebHost.UseUrls("http://127.0.0.1:0");
 
-        builder.AddConveyorEndpoint<LedgerDb>(Queue, messaging =>
+        // Not part of the system's topology: a topology of its own, whose exchanges Wolverine declares itself.
+        var ledger = new EndpointTopology { Name = Queue, Port = 0, Project = "", Publishes = [typeof(EntryRecorded)] };
+        builder.AddConveyorEndpoint<LedgerDb>(ledger, wolverine =>
         {
-            messaging.Publishes<EntryRecorded>();
-            messaging.Wolverine.PublishMessage<RecordEntry>().ToRabbitQueue(Queue);
-            messaging.Wolverine.PublishMessage<Deposit>().ToRabbitQueue(CaptureQueue);
+            wolverine.PublishMessage<RecordEntry>().ToRabbitQueue(Queue);
+            wolverine.PublishMessage<Deposit>().ToRabbitQueue(CaptureQueue);
             // One message at a time, in order, so "handled after" means "delivered after".
-            messaging.Wolverine.ListenToRabbitQueue(Queue).Sequential();
+            wolverine.ListenToRabbitQueue(Queue).Sequential();
             // Endpoint rules come before the shared defaults: the simulated crash skips the retries.
-            messaging.Wolverine.OnException<SimulatedCrash>().MoveToErrorQueue();
+            wolverine.OnException<SimulatedCrash>().MoveToErrorQueue();
         });
 
         var app = builder.Build();

@@ -19,6 +19,8 @@ public abstract class LedgerFixture
         Broker = await Broker.ConnectAsync();
         await Broker.DeleteAsync(LedgerEndpoint.Queue, LedgerEndpoint.CaptureQueue);
         await Broker.PurgeAsync(LedgerEndpoint.ErrorQueue);
+        // Where the ledger's Deposits go for the tests to inspect: the test's own queue, which no endpoint declares.
+        await Broker.Channel.QueueDeclareAsync(LedgerEndpoint.CaptureQueue, durable: true, exclusive: false, autoDelete: false);
         Endpoint = await LedgerEndpoint.StartAsync();
     }
 
@@ -40,6 +42,8 @@ public abstract class LedgerFixture
         await using var db = NewDb();
         await db.Entries.ExecuteDeleteAsync();
         await Broker.PurgeAsync(LedgerEndpoint.ErrorQueue);
+        // Where the ledger's Deposits go for the tests to inspect: the test's own queue, which no endpoint declares.
+        await Broker.Channel.QueueDeclareAsync(LedgerEndpoint.CaptureQueue, durable: true, exclusive: false, autoDelete: false);
     }
 
     protected LedgerDb NewDb() => Endpoint.Services.CreateScope().ServiceProvider.GetRequiredService<LedgerDb>();

@@ -1,3 +1,4 @@
+using Conveyor.Topology;
 using Integration.Tests.Infrastructure;
 using Integration.Tests.System;
 using Npgsql;
@@ -8,66 +9,134 @@ using RabbitMQ.Client.Exceptions;
 namespace Integration.Tests.Security;
 
 /// <summary>
-/// Least privilege, checked against the real broker and database with the credentials the endpoints run
-/// with: Payments can consume its own queue but not Orders', and cannot even connect to Orders' database.
+/// Least privilege, tried against the real broker and database with the very credentials the endpoints run with,
+/// while the system runs on them: every endpoint's broker user is refused (ACCESS_REFUSED) everything the topology
+/// does not give it — publishing to any exchange but its own messages', reaching any queue through the default
+/// exchange, consuming, purging or deleting <c>error</c> or another endpoint's queue, declaring what it does not own —
+/// and allowed what it needs. No user can put another's name in <c>user_id</c>. Each database role reaches only its
+/// own database.
 /// </summary>
-public class EachEndpointHasOnlyItsOwnRights
+public class EachEndpointHasOnlyItsOwnRights : SystemFixture
 {
-    [OneTimeSetUp]
-    public void RequireInfrastructure() => TestEnvironment.RequireBrokerAndDatabase();
+    private const ushort AccessRefused = 403;
+    private const ushort PreconditionFailed = 406;
 
-    private static async Task<Exception?> TryConsumeAsync(string user, string queue)
+    public static IEnumerable<EndpointTopology> Endpoints => SystemTopology.Endpoints;
+
+    private static IEnumerable<string> Queues => SystemTopology.Endpoints.Select(e => e.Queue).Append(SystemTopology.ErrorQueue);
+
+    /// <summary>
+    /// Runs <paramref name="attempt"/> on a channel of its own and answers the reply code the broker closed the channel
+    /// with, or null if it let the attempt through. A publish is answered asynchronously: a round trip after it makes
+    /// the broker's verdict arrive first.
+    /// </summary>
+    private static async Task<ushort?> VerdictOn(Broker broker, Func<IChannel, Task> attempt)
     {
-        await using var connection = await new ConnectionFactory { Uri = new Uri(TestEnvironment.RabbitMqFor(user)) }.CreateConnectionAsync();
-        await using var channel = await connection.CreateChannelAsync();
+        await using var channel = await broker.Connection.CreateChannelAsync();
         try
         {
-            var tag = await channel.BasicConsumeAsync(queue, autoAck: false, new AsyncEventingBasicConsumer(channel));
-            await channel.BasicCancelAsync(tag);
-            return null;
+            await attempt(channel);
+            await channel.ExchangeDeclarePassiveAsync("amq.fanout");
         }
-        catch (OperationInterruptedException ex)
+        catch (OperationInterruptedException)
         {
-            return ex;
+            // The broker closed the channel (AlreadyClosedException is one of these): its reason is the verdict.
         }
+
+        return channel.IsOpen ? null : channel.CloseReason?.ReplyCode;
     }
 
-    [Test]
-    public async Task The_Payments_broker_user_cannot_consume_from_orders_but_can_from_payments()
+    private static Task<ushort?> Publish(Broker broker, string exchange, string routingKey, string? userId = null) =>
+        VerdictOn(broker, channel => channel.BasicPublishAsync(exchange, routingKey, mandatory: false,
+            new BasicProperties { MessageId = Guid.NewGuid().ToString(), Type = "Tests.Forged", UserId = userId ?? broker.User }, "{}"u8.ToArray()).AsTask());
+
+    [TestCaseSource(nameof(Endpoints))]
+    public async Task Every_broker_user_is_refused_what_the_topology_does_not_give_it(EndpointTopology endpoint)
     {
-        // Both queues exist (declared by their endpoints in earlier runs, or here by the operator's user).
-        await using (var broker = await Broker.ConnectAsync())
+        await using var broker = await Broker.ConnectAsAsync(endpoint);
+        var verdicts = new List<(string Attempt, ushort? Verdict, ushort? Expected)>();
+        async Task Expect(string attempt, ushort? expected, Task<ushort?> verdict) => verdicts.Add((attempt, await verdict, expected));
+
+        foreach (var exchange in SystemTopology.Exchanges.Where(x => !endpoint.ExchangesWritten.Contains(x) && x != SystemTopology.ErrorQueue))
         {
-            foreach (var queue in new[] { "orders", "payments" })
+            await Expect($"publish to exchange {exchange}", AccessRefused, Publish(broker, exchange, ""));
+        }
+
+        if (endpoint.SendsRetries)
+        {
+            // ServiceControl alone puts a failed message back into the queue it failed in (tried with a queue that
+            // does not exist, so nothing is delivered: the broker checks the right before it routes).
+            await Expect("publish through the default exchange", null, Publish(broker, "", $"nowhere-{Guid.NewGuid():N}"));
+        }
+        else
+        {
+            foreach (var queue in Queues)
             {
-                try { await broker.Channel.QueueDeclarePassiveAsync(queue); }
-                catch (OperationInterruptedException) { Assert.Ignore($"queue {queue} does not exist yet; the system tests declare it"); }
+                await Expect($"publish through the default exchange to queue {queue}", AccessRefused, Publish(broker, "", queue));
             }
         }
 
-        var fromOrders = await TryConsumeAsync("payments", "orders");
-        var fromPayments = await TryConsumeAsync("payments", "payments");
+        foreach (var queue in Queues.Where(q => q != endpoint.Queue))
+        {
+            var reads = endpoint.ReadsQueues.Contains(queue);
+            await Expect($"consume from queue {queue}", reads ? null : AccessRefused, VerdictOn(broker, async channel =>
+            {
+                await channel.BasicQosAsync(0, 1, false);
+                var tag = await channel.BasicConsumeAsync(queue, autoAck: false, new AsyncEventingBasicConsumer(channel));
+                await channel.BasicCancelAsync(tag);
+            }));
+            if (!reads) await Expect($"purge queue {queue}", AccessRefused, VerdictOn(broker, channel => channel.QueuePurgeAsync(queue)));
+            await Expect($"delete queue {queue}", AccessRefused, VerdictOn(broker, channel => channel.QueueDeleteAsync(queue)));
+            await Expect($"declare queue {queue}", AccessRefused, VerdictOn(broker, channel => channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false,
+                new Dictionary<string, object?> { ["x-queue-type"] = "quorum" })));
+        }
+
+        foreach (var exchange in endpoint.ExchangesWritten.Take(1).Append(SystemTopology.ErrorQueue))
+        {
+            await Expect($"delete exchange {exchange}", AccessRefused, VerdictOn(broker, channel => channel.ExchangeDeleteAsync(exchange)));
+        }
+
+        await Expect("declare an exchange of its own", AccessRefused, VerdictOn(broker, channel => channel.ExchangeDeclareAsync($"{endpoint.Name}.shadow", ExchangeType.Fanout)));
+        var other = SystemTopology.Endpoints.First(e => e != endpoint);
+        await Expect($"publish as {other.BrokerUser} (user_id)", PreconditionFailed, Publish(broker, SystemTopology.ErrorQueue, "", userId: other.BrokerUser));
+
+        // What it needs: its own queue, and the exchanges it reads bound to it.
+        await Expect($"consume from its own queue {endpoint.Queue}", null, VerdictOn(broker, async channel =>
+        {
+            await channel.BasicQosAsync(0, 1, false);
+            var tag = await channel.BasicConsumeAsync(endpoint.Queue, autoAck: false, new AsyncEventingBasicConsumer(channel));
+            await channel.BasicCancelAsync(tag);
+        }));
+        foreach (var exchange in endpoint.ExchangesRead)
+        {
+            await Expect($"bind its queue to {exchange}", null, VerdictOn(broker, channel => channel.QueueBindAsync(endpoint.Queue, exchange, "")));
+        }
 
         Assert.Multiple(() =>
         {
-            Assert.That(fromOrders, Is.InstanceOf<OperationInterruptedException>());
-            Assert.That((fromOrders as OperationInterruptedException)?.ShutdownReason?.ReplyCode, Is.EqualTo(403), "ACCESS_REFUSED");
-            Assert.That(fromPayments, Is.Null, "its own queue is allowed");
+            foreach (var (attempt, verdict, expected) in verdicts)
+            {
+                Assert.That(verdict, Is.EqualTo(expected), $"{endpoint.BrokerUser}: {attempt} — expected {(expected is null ? "allowed" : $"refused with {expected}")}");
+            }
         });
+        Assert.That(verdicts.Count(v => v.Expected == AccessRefused), Is.GreaterThan(10), "the attempts ran");
     }
 
     [Test]
     public async Task The_Payments_database_role_cannot_connect_to_the_orders_database()
     {
-        var ordersAsPayments = TestEnvironment.Database("orders_systest", "payments");
-        var paymentsAsPayments = TestEnvironment.Database("payments_systest", "payments");
+        var ordersAsPayments = TestEnvironment.Database(SystemDatabases.TestDatabaseOf(SystemTopology.Orders), SystemTopology.Payments.DatabaseRole);
+        var paymentsAsPayments = SystemDatabases.ConnectionTo(SystemTopology.Payments);
+        var ordersWithPaymentsPassword = new NpgsqlConnectionStringBuilder(RunningSystem.OrdersDatabase) { Password = DevelopmentPasswords.Of(SystemTopology.Payments) }.ConnectionString;
 
         var refused = Assert.ThrowsAsync<PostgresException>(async () => await Sql.ScalarAsync<long>(ordersAsPayments, "select count(*) from orders"));
+        var wrongPassword = Assert.ThrowsAsync<PostgresException>(async () => await Sql.ScalarAsync<long>(ordersWithPaymentsPassword, "select count(*) from orders"));
         var own = await Sql.ScalarAsync<int>(paymentsAsPayments, "select 1");
 
         Assert.Multiple(() =>
         {
             Assert.That(refused!.SqlState, Is.EqualTo(PostgresErrorCodes.InsufficientPrivilege), refused.Message);
+            Assert.That(wrongPassword!.SqlState, Is.EqualTo(PostgresErrorCodes.InvalidPassword), "each role has a password of its own");
             Assert.That(own, Is.EqualTo(1), "its own database is allowed");
         });
     }

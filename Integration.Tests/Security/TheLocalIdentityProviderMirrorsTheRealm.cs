@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Conveyor.Topology;
 using Integration.Tests.Infrastructure;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Protocols;
@@ -47,11 +48,12 @@ public class TheLocalIdentityProviderMirrorsTheRealm
         ? JsonDocument.Parse(token.GetClaim("realm_access").Value).RootElement.GetProperty("roles").EnumerateArray().Select(r => r.GetString()!).ToArray()
         : token.Claims.Where(c => c.Type == "roles").Select(c => c.Value).ToArray();
 
-    [TestCase("flat", 15070)]
-    [TestCase("keycloak", 15071)]
-    public async Task Every_realm_user_and_service_account_gets_a_verifiable_token_with_its_realm_roles(string shape, int port)
+    // Beside the test system's provider: its test port, and the next one.
+    [TestCase("flat", 0)]
+    [TestCase("keycloak", 1)]
+    public async Task Every_realm_user_and_service_account_gets_a_verifiable_token_with_its_realm_roles(string shape, int portOffset)
     {
-        await using var provider = await LocalIdentityProvider.StartAsync(port, shape);
+        await using var provider = await LocalIdentityProvider.StartAsync(SystemTopology.IdentityProvider.TestPort + portOffset, shape);
         var users = Realm.GetProperty("users").EnumerateArray().ToList();
 
         Assert.Multiple(async () =>
@@ -122,9 +124,10 @@ public class TheLocalIdentityProviderMirrorsTheRealm
             return response.StatusCode;
         }
 
-        var registered = await AuthorizeAsync("pulse", "http://127.0.0.1:5090/signin-oidc");
+        var pulse = $"{RealmAddresses.PulseOrigins[0]}/signin-oidc";
+        var registered = await AuthorizeAsync(RealmAddresses.PulseClient, pulse);
         var unregistered = await AuthorizeAsync("pulse", "http://attacker.example/signin-oidc");
-        var serviceClient = await AuthorizeAsync("conveyor-ops-automation", "http://127.0.0.1:5090/signin-oidc");
+        var serviceClient = await AuthorizeAsync("conveyor-ops-automation", pulse);
 
         Assert.Multiple(() =>
         {

@@ -3,7 +3,9 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Conveyor.Messages;
+using Conveyor.Topology;
 using Integration.Tests.Infrastructure;
+using Integration.Tests.ServiceControl;
 using RabbitMQ.Client;
 
 namespace Integration.Tests.System;
@@ -183,7 +185,7 @@ public class EveryPaymentPathEndsWhereItShould : SystemFixture
     }
 
     [Test]
-    public async Task The_live_payment_status_comes_from_Payments_over_the_broker()
+    public async Task The_payment_status_is_what_Payments_reported_to_Orders()
     {
         var order = await PlaceOrder("tok_ok");
         await WaitForState(order, "Confirmed");
@@ -193,7 +195,9 @@ public class EveryPaymentPathEndsWhereItShould : SystemFixture
         Assert.Multiple(() =>
         {
             Assert.That(report.GetProperty("status").GetString(), Is.EqualTo("Authorized"));
+            Assert.That(report.GetProperty("paymentId").GetGuid(), Is.EqualTo(PaymentIds.PaymentFor(order.Id)));
             Assert.That(report.GetProperty("amount").GetDecimal(), Is.EqualTo(62.40m));
+            Assert.That(report.GetProperty("currency").GetString(), Is.EqualTo("EUR"));
             Assert.That(report.GetProperty("providerReference").GetString(), Does.StartWith("sim_ch_"));
         });
     }
@@ -259,21 +263,14 @@ public class EveryPaymentPathEndsWhereItShould : SystemFixture
     [Test]
     public async Task An_OrderPlaced_that_breaks_the_contract_goes_to_error_without_retries()
     {
-        var invalid = new OrderPlaced(Guid.NewGuid(), "customer", "a@example.com", "EUR", [], -1m, "tok_ok", DateTimeOffset.UtcNow);
-        var properties = new BasicProperties
-        {
-            MessageId = Guid.NewGuid().ToString(), Type = typeof(OrderPlaced).FullName, ContentType = "application/json",
-            CorrelationId = invalid.OrderId.ToString(), Persistent = true,
-        };
+        var (orderId, messageId) = await FailedMessages.SendInvalidOrderPlacedAsync();
 
-        await _broker.Channel.BasicPublishAsync("", "payments", mandatory: true, properties, JsonSerializer.SerializeToUtf8Bytes(invalid, MessageJson.Options));
-
-        var failed = await _failed.WaitForAsync(m => m.GetProperty("messageId").GetString() == properties.MessageId, "the invalid OrderPlaced in error");
+        var failed = await _failed.WaitForAsync(m => m.GetProperty("messageId").GetString() == messageId, "the invalid OrderPlaced in error");
         Assert.Multiple(async () =>
         {
             Assert.That(ServiceControlClient.Header(failed, "exception-type"), Does.EndWith("MessageValidationException"));
             Assert.That(ServiceControlClient.Header(failed, "conveyor-attempts"), Is.EqualTo("1"));
-            Assert.That(await SystemDatabases.PaymentsFor(invalid.OrderId), Is.Zero);
+            Assert.That(await SystemDatabases.PaymentsFor(orderId), Is.Zero);
         });
     }
 
@@ -286,10 +283,12 @@ public class EveryPaymentPathEndsWhereItShould : SystemFixture
             [new OrderLine("BOOK-DDD", 1, 42.50m), new OrderLine("MUG", 2, 9.95m)], 62.40m, "tok_ok", view.GetProperty("placedAt").GetDateTimeOffset());
         var body = JsonSerializer.SerializeToUtf8Bytes(again, MessageJson.Options);
 
+        // Published as Orders publishes: only its user may, and the consumers check that.
         var copies = new[] { Guid.NewGuid(), Guid.NewGuid() };
+        await using var orders = await Broker.ConnectAsAsync(SystemTopology.Orders);
         foreach (var id in copies)
         {
-            await _broker.Channel.BasicPublishAsync(nameof(OrderPlaced), "", mandatory: true, new BasicProperties
+            await orders.PublishAsync(SystemTopology.ExchangeFor(typeof(OrderPlaced)), new BasicProperties
             {
                 MessageId = id.ToString(), Type = typeof(OrderPlaced).FullName, ContentType = "application/json",
                 CorrelationId = order.Id.ToString(), Persistent = true,

@@ -1,6 +1,8 @@
 using System.Net.Sockets;
 using System.Diagnostics;
 using System.Reflection;
+using Conveyor.Hosting;
+using Conveyor.Topology;
 using Integration.Tests.Infrastructure;
 
 namespace Integration.Tests.System;
@@ -11,39 +13,35 @@ namespace Integration.Tests.System;
 /// </summary>
 public sealed class RunningSystem : IAsyncDisposable
 {
-    public const int OrdersPort = 15080;
-    public static readonly Uri OrdersApi = new($"http://127.0.0.1:{OrdersPort}");
+    public static readonly Uri OrdersApi = ApiOf(SystemTopology.Orders.Name);
+    public static readonly Uri ServiceControlApi = ApiOf(SystemTopology.ServiceControl.Name);
+    public static readonly Uri PaymentsApi = ApiOf(SystemTopology.Payments.Name);
 
-    public const int ServiceControlPort = 15090;
-    public static readonly Uri ServiceControlApi = new($"http://127.0.0.1:{ServiceControlPort}");
-    public static readonly Uri PaymentsApi = new("http://127.0.0.1:15081");
-
-    private sealed record Executable(string Name, string Project, int Port, string Database)
+    /// <summary>A process of the topology as the tests run it: its test port, its test database, its build output.</summary>
+    private sealed record Executable(ProcessTopology Process)
     {
+        public string Name => Process.Name;
+
+        public string Project => Process.Project;
+
+        public int Port => Process.TestPort;
+
         /// <summary>Instance 2 and later of an endpoint: the same queue and database, a port of its own.</summary>
         public int PortOf(int instance) => Port + 100 * (instance - 1);
 
         public static string ProcessName(string name, int instance) => instance == 1 ? name : $"{name}-{instance}";
+
     }
 
-    private static readonly Executable[] Endpoints =
-    [
-        new("orders", "Endpoints/Orders", OrdersPort, "orders_systest"),
-        new("payments", "Endpoints/Payments", 15081, "payments_systest"),
-        new("notifications", "Endpoints/Notifications", 15082, "notifications_systest"),
-        new("servicecontrol", "ServiceControl", ServiceControlPort, "servicecontrol_systest"),
-        // Development only: the local OpenID Connect provider serving deploy/keycloak's realm.
-        new("identity", "tools/IdentityProvider", IdentityPort, "none"),
-    ];
+    private static readonly Executable[] Endpoints = [.. SystemTopology.Processes.Select(p => new Executable(p))];
 
     /// <summary>The processes Prometheus scrapes: every endpoint and ServiceControl.</summary>
-    public static IEnumerable<(string Endpoint, int Port)> ScrapeTargets => Endpoints.Where(e => e.Name != "identity").Select(e => (e.Name, e.Port));
+    public static IEnumerable<(string Endpoint, int Port)> ScrapeTargets => SystemTopology.Endpoints.Select(e => (e.Name, e.TestPort));
 
     /// <summary>The HTTP address of an endpoint's instance (1 for the first).</summary>
-    public static Uri ApiOf(string name, int instance = 1) => new($"http://127.0.0.1:{Endpoints.Single(e => e.Name == name).PortOf(instance)}");
+    public static Uri ApiOf(string name, int instance = 1) => new($"http://127.0.0.1:{SystemTopology.Processes.Single(e => e.Name == name).TestPort + 100 * (instance - 1)}");
 
-    public const int IdentityPort = 15079;
-    public static readonly Uri Authority = new($"http://127.0.0.1:{IdentityPort}/realms/conveyor");
+    public static readonly Uri Authority = new($"{ApiOf(SystemTopology.IdentityProvider.Name)}realms/{LocalDevelopment.Realm}");
 
     private readonly IReadOnlyDictionary<string, string> _settings;
     private readonly IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> _endpointSettings;
@@ -61,7 +59,7 @@ public sealed class RunningSystem : IAsyncDisposable
     private readonly HashSet<Process> _stopped = [];
 
     /// <summary>The endpoints' processes (the identity provider aside).</summary>
-    public IReadOnlyList<Process> Processes => _processes.Where(p => p.Name != "identity" && !p.Process.HasExited).Select(p => p.Process).ToList();
+    public IReadOnlyList<Process> Processes => _processes.Where(p => p.Name != SystemTopology.IdentityProvider.Name && !p.Process.HasExited).Select(p => p.Process).ToList();
 
     /// <summary>The name a process was started under (<c>payments</c>, <c>payments-2</c>).</summary>
     public string NameOf(Process process) => _processes.First(p => p.Process == process).Name;
@@ -69,10 +67,10 @@ public sealed class RunningSystem : IAsyncDisposable
     /// <summary>The running process of one instance of an endpoint (<c>payments</c>, <c>payments-2</c>).</summary>
     public Process ProcessOf(string processName) => _processes.Last(p => p.Name == processName && !p.Process.HasExited).Process;
 
-    public static string OrdersDatabase => TestEnvironment.Database("orders_systest", "orders");
-    public static string PaymentsDatabase => TestEnvironment.Database("payments_systest", "payments");
-    public static string NotificationsDatabase => TestEnvironment.Database("notifications_systest", "notifications");
-    public static string ServiceControlDatabase => TestEnvironment.Database("servicecontrol_systest", "servicecontrol");
+    public static string OrdersDatabase => SystemDatabases.ConnectionTo(SystemTopology.Orders);
+    public static string PaymentsDatabase => SystemDatabases.ConnectionTo(SystemTopology.Payments);
+    public static string NotificationsDatabase => SystemDatabases.ConnectionTo(SystemTopology.Notifications);
+    public static string ServiceControlDatabase => SystemDatabases.ConnectionTo(SystemTopology.ServiceControl);
 
     /// <summary>
     /// The timings the system runs with in tests: the same mechanisms as in production, on a shorter clock,
@@ -90,7 +88,6 @@ public sealed class RunningSystem : IAsyncDisposable
         public const int ImmediateRetries = 2;
         public const string DelayedRetries = "00:00:00.500,00:00:01,00:00:02";
         public const int TotalAttempts = 1 + ImmediateRetries + 3;
-        public static readonly TimeSpan PaymentStatusTimeout = TimeSpan.FromSeconds(2);
         public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(1);
         public static readonly TimeSpan HeartbeatGracePeriod = TimeSpan.FromSeconds(4);
     }
@@ -102,7 +99,6 @@ public sealed class RunningSystem : IAsyncDisposable
         // The tests poll the APIs hard; the edge's rate limit is tested in a fixture of its own.
         ["Conveyor__Edge__RequestsPerWindow"] = "100000",
         ["Orders__PaymentDeadline"] = Timings.PaymentDeadline.ToString("c"),
-        ["Orders__PaymentStatusTimeout"] = Timings.PaymentStatusTimeout.ToString("c"),
         ["PaymentProvider__SlowResponse"] = Timings.SlowProviderResponse.ToString("c"),
         ["Conveyor__Recoverability__ImmediateRetries"] = Timings.ImmediateRetries.ToString(),
         ["Conveyor__Recoverability__DelayedRetries"] = Timings.DelayedRetries,
@@ -249,8 +245,8 @@ public sealed class RunningSystem : IAsyncDisposable
         // The endpoints were built in the same configuration as this test assembly (Debug or Release).
         var configuration = typeof(RunningSystem).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()!.Configuration;
         var root = FindRepositoryRoot();
-        var output = Path.Combine(root, endpoint.Project, "bin", configuration, "net10.0");
-        var dll = Path.Combine(output, $"Conveyor.{Path.GetFileName(endpoint.Project)}.dll");
+        var output = Path.Combine(root, Path.GetDirectoryName(endpoint.Project)!, "bin", configuration, "net10.0");
+        var dll = Path.Combine(output, $"{Path.GetFileNameWithoutExtension(endpoint.Project)}.dll");
         if (!File.Exists(dll)) Assert.Fail($"{dll} is not built; build the solution first (./build.sh build).");
 
         var start = new ProcessStartInfo("dotnet", [dll])
@@ -261,8 +257,13 @@ public sealed class RunningSystem : IAsyncDisposable
             UseShellExecute = false,
         };
         start.Environment["Urls"] = $"http://127.0.0.1:{endpoint.PortOf(instance)}";
-        start.Environment["ConnectionStrings__Database"] = TestEnvironment.Database(endpoint.Database, endpoint.Name);
-        start.Environment["ConnectionStrings__RabbitMq"] = TestEnvironment.RabbitMqFor(endpoint.Name);
+        if (endpoint.Process is EndpointTopology messaging)
+        {
+            // Its own test database and its own broker user, with that user's own rights: the suite passes under least privilege.
+            start.Environment["ConnectionStrings__Database"] = SystemDatabases.ConnectionTo(messaging);
+            start.Environment["ConnectionStrings__RabbitMq"] = TestEnvironment.RabbitMqFor(messaging);
+        }
+
         start.Environment["Smtp__Port"] = TestEnvironment.SmtpPort.ToString();
         foreach (var (key, value) in _settings) start.Environment[key] = value;
         if (_endpointSettings.TryGetValue(endpoint.Name, out var own))

@@ -1,3 +1,4 @@
+using Conveyor.Topology;
 using Integration.Tests.Infrastructure;
 
 namespace Integration.Tests.System;
@@ -5,6 +6,11 @@ namespace Integration.Tests.System;
 /// <summary>Read-only looks into the endpoints' databases, to count what really happened.</summary>
 public static class SystemDatabases
 {
+    /// <summary>The tests' own database of an endpoint (a local run's is beside it): <c>orders_systest</c>.</summary>
+    public static string TestDatabaseOf(EndpointTopology endpoint) => $"{endpoint.Database}_systest";
+
+    public static string ConnectionTo(EndpointTopology endpoint) => TestEnvironment.Database(TestDatabaseOf(endpoint), endpoint.DatabaseRole);
+
     public static Task<long> OrderRowsForEmail(string email) =>
         Sql.ScalarAsync<long>(RunningSystem.OrdersDatabase, "select count(*) from orders where customer_email = @e", ("e", email));
 
@@ -30,6 +36,8 @@ public static class SystemDatabases
             "select count(*) from wolverine.wolverine_incoming_envelopes where id = @id and status = 'Handled'", ("id", envelopeId));
 
     /// <summary>The exact bytes ServiceControl stored for a failed message.</summary>
+    /// <summary>The body ServiceControl keeps for the failure of this message (not a rejected copy claiming its id).</summary>
     public static Task<byte[]?> StoredBodyOf(string messageId) =>
-        Sql.ScalarAsync<byte[]?>(RunningSystem.ServiceControlDatabase, "select body from failed_messages where message_id = @id", ("id", messageId));
+        Sql.ScalarAsync<byte[]?>(RunningSystem.ServiceControlDatabase, "select body from failed_messages where message_id = @id and status <> @rejected",
+            ("id", messageId), ("rejected", "Rejected"));
 }

@@ -1,15 +1,27 @@
+using Conveyor.Hosting;
 using Conveyor.Hosting.ServiceControl;
+using Conveyor.Topology;
 using Conveyor.ServiceControl.Monitoring;
 using Conveyor.ServiceControl.Operators;
 using Microsoft.EntityFrameworkCore;
+using Wolverine;
 
 namespace Conveyor.ServiceControl.EndpointHealth;
 
-/// <summary>A heartbeat keeps its instance up, updates its checks and feeds the throughput charts.</summary>
+/// <summary>
+/// A heartbeat keeps its instance up, updates its checks and feeds the throughput charts — when it comes from the
+/// endpoint it names: one endpoint's user cannot keep another's instances up (hiding an outage) or give it false checks.
+/// </summary>
 public static class EndpointHeartbeatHandler
 {
-    public static async Task Handle(EndpointHeartbeat heartbeat, ServiceControlDb db, EndpointThroughput throughput, TimeProvider clock, ILogger<EndpointHeartbeat> logger)
+    public static async Task Handle(EndpointHeartbeat heartbeat, Envelope envelope, ServiceControlDb db, EndpointThroughput throughput, TimeProvider clock, ILogger<EndpointHeartbeat> logger)
     {
+        var sender = BrokerIdentity.SenderOf(envelope);
+        if (SystemTopology.Endpoints.FirstOrDefault(e => e.Name == heartbeat.Endpoint) is not { } named || named.BrokerUser != sender)
+        {
+            throw new UntrustedSenderException($"A heartbeat for endpoint '{heartbeat.Endpoint}' was published by broker user '{sender ?? "(none)"}': only that endpoint's own user may send it. It was not recorded.");
+        }
+
         var now = clock.GetUtcNow();
         var instance = await db.EndpointInstances.FindAsync(heartbeat.Endpoint, heartbeat.Host);
         if (instance is null)

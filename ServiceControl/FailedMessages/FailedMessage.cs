@@ -13,6 +13,12 @@ public enum FailedMessageStatus
 
     /// <summary>Put aside by an operator: not retried, not listed with the failures.</summary>
     Archived,
+
+    /// <summary>
+    /// Refused on arrival: not put into <c>error</c> by the endpoint that owns the queue it names (a forgery, or a
+    /// message misrouted there). Kept for an operator to see, never retried, purged like resolved ones.
+    /// </summary>
+    Rejected,
 }
 
 /// <summary>
@@ -75,13 +81,24 @@ public sealed class FailedMessage
             StackTrace = failure.StackTrace;
         }
 
-        Status = FailedMessageStatus.Unresolved;
-        Resolution = null;
-        StatusChangedAt = failure.FailedAt;
+        if (Status != FailedMessageStatus.Rejected)
+        {
+            Status = FailedMessageStatus.Unresolved;
+            Resolution = null;
+            StatusChangedAt = failure.FailedAt;
+        }
+
         return true;
     }
 
     public bool CanRetry => Status == FailedMessageStatus.Unresolved;
+
+    /// <summary>Refused on arrival (see <see cref="FailedMessageStatus.Rejected"/>): never retried, archived or resolved.</summary>
+    public void Reject()
+    {
+        Status = FailedMessageStatus.Rejected;
+        StatusChangedAt = LastFailedAt;
+    }
 
     public void RetryIssued(DateTimeOffset now)
     {

@@ -36,6 +36,7 @@ internal sealed class FailedMessageGauges : PeriodicWork
         yield return Status(counts.RetryIssued, "retry_issued");
         yield return Status(counts.Resolved, "resolved");
         yield return Status(counts.Archived, "archived");
+        yield return Status(counts.Rejected, "rejected");
     }
 
     private static Measurement<int> Status(int count, string status) => new(count, new KeyValuePair<string, object?>("status", status));

@@ -38,7 +38,7 @@ public sealed record Page<T>(IReadOnlyList<T> Items, int Total, int PageNumber, 
     public int Pages => Math.Max(1, (Total + PageSize - 1) / PageSize);
 }
 
-public sealed record FailedMessageCounts(int Unresolved, int RetryIssued, int Resolved, int Archived);
+public sealed record FailedMessageCounts(int Unresolved, int RetryIssued, int Resolved, int Archived, int Rejected);
 
 /// <summary>What operators read: lists with paging, one message in full, counts per status.</summary>
 public sealed class FailedMessageQueries(ServiceControlDb db)
@@ -96,7 +96,8 @@ public sealed class FailedMessageQueries(ServiceControlDb db)
             counts.GetValueOrDefault(FailedMessageStatus.Unresolved),
             counts.GetValueOrDefault(FailedMessageStatus.RetryIssued),
             counts.GetValueOrDefault(FailedMessageStatus.Resolved),
-            counts.GetValueOrDefault(FailedMessageStatus.Archived));
+            counts.GetValueOrDefault(FailedMessageStatus.Archived),
+            counts.GetValueOrDefault(FailedMessageStatus.Rejected));
     }
 
     /// <summary>The body as text, pretty-printed when it is JSON.</summary>

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Conveyor.Hosting;
+using Conveyor.Topology;
 using Microsoft.EntityFrameworkCore;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
@@ -84,6 +85,12 @@ internal sealed class IngestErrorQueue(
     private async Task IngestAsync(IChannel channel, BasicDeliverEventArgs delivery, CancellationToken stoppingToken)
     {
         var failure = FailedMessageReceipt.Read(delivery.BasicProperties, delivery.Body.ToArray(), clock.GetUtcNow());
+        if (failure.Untrusted is { } reason)
+        {
+            ConveyorTelemetry.FailuresRejected.Add(1);
+            logger.LogWarning("Refused a message in {Queue} as a failure: {Reason}", ConveyorEndpoint.ErrorQueue, reason);
+        }
+
         try
         {
             await StoreAsync(failure, stoppingToken);
@@ -114,14 +121,15 @@ internal sealed class IngestErrorQueue(
                 if (existing is null)
                 {
                     failure.Message.Record(failure.Failure);
+                    if (failure.Untrusted is not null) failure.Message.Reject();
                     db.FailedMessages.Add(failure.Message);
                 }
                 else if (existing.Record(failure.Failure))
                 {
-                    // The latest copy is the one a retry sends: same body, the newest headers.
+                    // A later failure of the same message adds to its history. What a retry sends — the body, the
+                    // queue, the properties — stays what the first, trusted copy said: a later copy under the same
+                    // id (a forgery reusing a real failure's id among them) never replaces it.
                     existing.Headers = failure.Message.Headers;
-                    existing.Properties = failure.Message.Properties;
-                    existing.Body = failure.Message.Body;
                 }
 
                 await db.SaveChangesAsync(cancellation);
@@ -136,7 +144,7 @@ internal sealed class IngestErrorQueue(
 }
 
 /// <summary>A delivery from <c>error</c> read into a failed-message record and the failure it reports.</summary>
-internal sealed record FailedMessageReceipt(FailedMessage Message, FailureRecord Failure)
+internal sealed record FailedMessageReceipt(FailedMessage Message, FailureRecord Failure, string? Untrusted = null)
 {
     private const string NoDetails = "(the message reached the error queue without failure details)";
 
@@ -151,9 +159,10 @@ internal sealed record FailedMessageReceipt(FailedMessage Message, FailureRecord
             ReplyTo = properties.ReplyTo,
             AppId = properties.AppId,
             Priority = properties.Priority,
-        }, AmqpHeaders.ToText(properties.Headers), body, receivedAt);
+        }, AmqpHeaders.ToText(properties.Headers), body, receivedAt, properties.UserId);
 
-    public static FailedMessageReceipt Read(MessageProperties properties, Dictionary<string, string?> headers, byte[] body, DateTimeOffset receivedAt)
+    /// <param name="publishedBy">The broker user that put the message into <c>error</c> (AMQP <c>user_id</c>, which the broker vouches for).</param>
+    public static FailedMessageReceipt Read(MessageProperties properties, Dictionary<string, string?> headers, byte[] body, DateTimeOffset receivedAt, string? publishedBy)
     {
         string? Header(string name) => headers.TryGetValue(name, out var value) && !string.IsNullOrEmpty(value) ? value : null;
 
@@ -191,8 +200,55 @@ internal sealed record FailedMessageReceipt(FailedMessage Message, FailureRecord
             Headers = headers,
             Properties = properties,
         };
+        var untrusted = WhyNotTrusted(message, brokerReason is not null, publishedBy);
+        if (untrusted is not null)
+        {
+            // Kept apart from any record of the message id it claims, so it can neither overwrite nor resolve one.
+            message.Id = IdFor($"rejected:{failureKey}");
+            failure.ExceptionType = "(refused by ServiceControl: untrusted sender)";
+            failure.ExceptionMessage = untrusted;
+            failure.StackTrace = "";
+        }
+        else
+        {
+            // Believed: the failure is the endpoint's that owns the queue, whatever name its headers give it.
+            message.Endpoint = failure.Endpoint = SystemTopology.OwnerOfQueue(message.Queue)!.Name;
+            if (failure.ExceptionType == typeof(UntrustedSenderException).FullName)
+            {
+                // The endpoint refused it for its sender. A retry would deliver it again with ServiceControl's
+                // rights, which the endpoint accepts: so it is rejected, kept apart, and never retried.
+                message.Id = IdFor($"rejected:{failureKey}");
+                untrusted = $"{failure.Endpoint} refused it: {failure.ExceptionMessage}";
+            }
+        }
+
         failure.FailedMessageId = message.Id;
-        return new FailedMessageReceipt(message, failure);
+        return new FailedMessageReceipt(message, failure, untrusted);
+    }
+
+    /// <summary>
+    /// A failure is believed only from the endpoint that owns the queue it names: it put the message into
+    /// <c>error</c> itself, as its own broker user. A message the broker dead-lettered carries its original
+    /// publisher's user instead: believed when that user may publish its type and the queue it came from is one the
+    /// topology routes that type to. Anything else would let any broker user plant a message that an operator's
+    /// routine "retry all" then delivers into an endpoint with ServiceControl's rights.
+    /// </summary>
+    internal static string? WhyNotTrusted(FailedMessage message, bool deadLetteredByTheBroker, string? publishedBy)
+    {
+        var owner = SystemTopology.OwnerOfQueue(message.Queue);
+        if (owner is null) return $"it names queue '{message.Queue ?? "(none)"}', which no endpoint of the topology owns";
+        if (publishedBy is null) return $"it came without a broker user (AMQP user_id); only {owner.BrokerUser}, which owns queue '{owner.Queue}', may put its failures into {ConveyorEndpoint.ErrorQueue}";
+        if (publishedBy == owner.BrokerUser) return null;
+
+        var type = SystemTopology.MessageTypes.FirstOrDefault(t => t.FullName == message.MessageType);
+        if (deadLetteredByTheBroker && type is not null
+            && SystemTopology.SendersOf(type).Any(e => e.BrokerUser == publishedBy)
+            && (owner.SubscribesTo.Contains(type) || owner.Receives.Contains(type)))
+        {
+            return null;
+        }
+
+        return $"it was published by broker user '{publishedBy}', not by {owner.BrokerUser}, which owns queue '{owner.Queue}'";
     }
 
     /// <summary>Wolverine's ids are GUIDs; anything else gets a stable GUID derived from it.</summary>

@@ -22,8 +22,8 @@ internal sealed class PurgeExpiredMessages(ServiceControlOptions options, IServi
         var db = scope.ServiceProvider.GetRequiredService<ServiceControlDb>();
         var before = Clock.GetUtcNow() - options.RetentionPeriod;
         var purged = await db.FailedMessages
-            .Where(m => (m.Status == FailedMessageStatus.Resolved || m.Status == FailedMessageStatus.Archived) && m.StatusChangedAt < before)
+            .Where(m => (m.Status == FailedMessageStatus.Resolved || m.Status == FailedMessageStatus.Archived || m.Status == FailedMessageStatus.Rejected) && m.StatusChangedAt < before)
             .ExecuteDeleteAsync(cancellation);
-        if (purged > 0) Logger.LogInformation("Purged {Count} resolved or archived messages older than {Before:O}", purged, before);
+        if (purged > 0) Logger.LogInformation("Purged {Count} resolved, archived or rejected messages older than {Before:O}", purged, before);
     }
 }

@@ -78,6 +78,8 @@ public sealed class RetrySender(ConnectionSettings connections) : IAsyncDisposab
             Priority = stored.Priority,
             Persistent = true,
             Headers = headers,
+            // Who sends it now, vouched for by the broker: the endpoint accepts a retry from ServiceControl alone.
+            UserId = BrokerIdentity.UserOf(connections.RabbitMqUri),
         };
 
         await _gate.WaitAsync(cancellation);

@@ -5,7 +5,7 @@ namespace Conveyor.ServiceControl.Pages;
 
 public sealed class IndexModel(FailedMessageQueries queries, EndpointStatuses endpoints, IngestionStatus ingestion, ServiceControlDb db, TimeProvider clock) : PulsePage(clock)
 {
-    public FailedMessageCounts Counts { get; private set; } = new(0, 0, 0, 0);
+    public FailedMessageCounts Counts { get; private set; } = new(0, 0, 0, 0, 0);
     public IReadOnlyList<EndpointInstanceStatus> Endpoints { get; private set; } = [];
     public IReadOnlyList<FailureGroup> TopGroups { get; private set; } = [];
     public IngestionSnapshot Ingestion { get; private set; } = null!;

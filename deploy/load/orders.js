@@ -1,15 +1,16 @@
 // k6 load test for the Docker Compose stack: the same closed loop as ./build.sh bench's generator —
 // VUS clients, each placing an order (tok_ok, one line) and placing the next once the last one's confirmation
 // e-mail has arrived (looked up in Mailpit by its Message-ID every 20 ms, as the bench looks in the database).
-//   k6 run -e VUS=16 -e DURATION=60s deploy/load/orders.js
-// Environment: ORDERS_URL (http://localhost:5080), TOKEN_URL (Keycloak's token endpoint of realm conveyor),
+//   k6 run -e ORDERS_URL=... -e VUS=16 -e DURATION=60s deploy/load/orders.js
+// Environment: ORDERS_URL (required: the Orders API, whose address is in docs/deployment.md), TOKEN_URL (Keycloak's token endpoint of realm conveyor),
 // MAILPIT_URL (http://localhost:8025), USERNAME / PASSWORD (a customer of the realm; the defaults are the
 // realm's development user alice).
 import http from "k6/http";
 import { check, sleep } from "k6";
 import { Trend } from "k6/metrics";
 
-const ordersUrl = __ENV.ORDERS_URL || "http://localhost:5080";
+const ordersUrl = __ENV.ORDERS_URL;
+if (!ordersUrl) throw new Error("ORDERS_URL is not set: the Orders API's address (docs/deployment.md lists it), e.g. -e ORDERS_URL=$ORDERS");
 const tokenUrl = __ENV.TOKEN_URL || "http://localhost:8180/realms/conveyor/protocol/openid-connect/token";
 const mailpitUrl = __ENV.MAILPIT_URL || "http://localhost:8025";
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Conveyor.Topology;
 
 namespace Conveyor.Bench;
 
@@ -38,18 +39,22 @@ public sealed record BenchOptions(
             int.Parse(Get("concurrency", "32"), CultureInfo.InvariantCulture),
             values.TryGetValue("rate", out var rate) ? double.Parse(rate, CultureInfo.InvariantCulture) : null,
             Get("output", Path.Combine(".artifacts", "bench")),
-            Get("orders", "http://127.0.0.1:5080").Split(',').Select(u => new Uri(u)).ToList(),
-            new Uri(Get("token-endpoint", "http://127.0.0.1:5070/realms/conveyor/protocol/openid-connect/token")),
+            Get("orders", $"http://127.0.0.1:{SystemTopology.Orders.Port}").Split(',').Select(u => new Uri(u)).ToList(),
+            new Uri(Get("token-endpoint", $"http://127.0.0.1:{SystemTopology.IdentityProvider.Port}/realms/conveyor/protocol/openid-connect/token")),
             // LOCAL DEVELOPMENT DEFAULTS ONLY (created by ./build.sh): the bench reads the endpoints' databases as their owners.
-            Get("postgres", "Host=127.0.0.1;Port=5432;Password=conveyor-dev-only"),
-            Get("rabbitmq", "amqp://conveyor:conveyor-dev-only@127.0.0.1:5672/conveyor-bench"),
+            Get("postgres", "Host=127.0.0.1;Port=5432"),
+            Get("rabbitmq", $"amqp://{BrokerDefinitions.OperatorUser}:{DevelopmentPasswords.Operator}@127.0.0.1:5672/{GeneratedFiles.BenchVhost}"),
             int.Parse(Get("instances", "1"), CultureInfo.InvariantCulture),
             Get("database-suffix", ""));
     }
 
     /// <summary>An endpoint's database as its owner (the system under load has its own, suffixed <c>_bench</c>).</summary>
-    public string Database(string endpoint) => $"{Postgres};Database={endpoint}{DatabaseSuffix};Username={endpoint}";
+    public string Database(string endpoint)
+    {
+        var owner = SystemTopology.Named(endpoint);
+        return $"{Postgres};Database={owner.Database}{DatabaseSuffix};Username={owner.DatabaseRole};Password={DevelopmentPasswords.Of(owner)}";
+    }
 
     /// <summary>The baseline's own database, whatever the suffix.</summary>
-    public string BaselineDatabase => $"{Postgres};Database=conveyor_bench;Username=conveyor_bench";
+    public string BaselineDatabase => $"{Postgres};Database=conveyor_bench;Username=conveyor_bench;Password={DevelopmentPasswords.Operator}";
 }

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Text.Json;
 using Conveyor.IdentityProvider;
+using Conveyor.Topology;
 using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
@@ -14,6 +15,8 @@ using static OpenIddict.Abstractions.OpenIddictConstants;
 // deploy/keycloak/conveyor-realm.json, for running and testing Conveyor where Keycloak cannot run. Its keys
 // are ephemeral (new on every start) and its users and secrets are the realm file's development defaults.
 var builder = WebApplication.CreateBuilder(args);
+// Its address, unless one is given (./build.sh and the tests give theirs): the topology's.
+if (builder.Configuration["Urls"] is null) builder.WebHost.UseUrls($"http://127.0.0.1:{SystemTopology.IdentityProvider.Port}");
 
 var realm = Realm.Load(builder.Configuration["Realm:File"] ?? Path.Combine(AppContext.BaseDirectory, "conveyor-realm.json"));
 // "flat": roles in a "roles" array claim. "keycloak": Keycloak's shape, {"realm_access": {"roles": [...]}}.

@@ -1,12 +1,13 @@
 using System.Security.Cryptography;
 
-namespace Conveyor.Payments;
+namespace Conveyor.Messages;
 
 /// <summary>
-/// Payment and refund ids derived from the order id (RFC 9562 name-based UUIDs, version 5). Every attempt
-/// to charge or refund an order therefore carries the same idempotency key to the provider — even an
-/// attempt whose transaction rolled back, or that ran twice in two processes — so money moves once.
-/// Written by hand: .NET has no name-based UUID generator.
+/// Payment and refund ids derived from the order id (RFC 9562 name-based UUIDs, version 5): part of the contract.
+/// Every attempt to charge or refund an order therefore carries the same idempotency key to the provider — even an
+/// attempt whose transaction rolled back, or that ran twice in two processes — so money moves once; and Orders knows
+/// which payment id a <see cref="PaymentAuthorized"/> for its order must carry. Written by hand: .NET has no
+/// name-based UUID generator.
 /// </summary>
 public static class PaymentIds
 {
