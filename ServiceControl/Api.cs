@@ -37,6 +37,7 @@ public static class Api
         failed.MapGet("/", async Task<Results<Ok<Page<FailedMessageSummary>>, ProblemHttpResult>> (FailedMessageQueries queries, string? status, string? groupId, int? page, int? pageSize, CancellationToken ct) =>
         {
             if (!TryStatus(status, out var parsed)) return BadRequest($"Unknown status '{status}': use one of {string.Join(", ", Enum.GetNames<FailedMessageStatus>())}.");
+            if (PagingProblem(page, pageSize) is { } paging) return BadRequest(paging);
             var result = await queries.ListAsync(parsed, groupId, page ?? 1, pageSize ?? 50, ct);
             return result is null ? NotFound($"No group {groupId} of {parsed} messages.") : TypedResults.Ok(result);
         });
@@ -94,6 +95,14 @@ public static class Api
         });
 
         return app;
+    }
+
+    /// <summary>A page beyond any list, or a page size past the bound, is the client's mistake: said, never clamped or overflowed.</summary>
+    private static string? PagingProblem(int? page, int? pageSize)
+    {
+        if (pageSize is { } size && (size < 1 || size > FailedMessageQueries.MaxPageSize)) return $"pageSize must be 1 to {FailedMessageQueries.MaxPageSize}.";
+        if (page is { } number && (number < 1 || number > FailedMessageQueries.MaxPage)) return $"page must be 1 to {FailedMessageQueries.MaxPage}.";
+        return null;
     }
 
     private static bool TryStatus(string? value, out FailedMessageStatus status)

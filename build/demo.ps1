@@ -27,9 +27,11 @@ function Invoke-Demo {
         $scenario.Email = "demo-$run-$($scenario.Name)@example.com"
         $body = @{
             customerEmail = $scenario.Email; currency = 'EUR'; paymentToken = $scenario.Token
-            lines = @(@{ sku = 'BOOK-DDD'; quantity = 1; unitPrice = 42.50 }, @{ sku = 'MUG-CONVEYOR'; quantity = 2; unitPrice = 9.95 })
+            lines = @(@{ sku = 'BOOK-DDD'; quantity = 1 }, @{ sku = 'MUG-CONVEYOR'; quantity = 2 })
         } | ConvertTo-Json -Depth 5
-        $response = Invoke-WebRequest -Method Post -Uri "$api/orders" -ContentType 'application/json' -Body $body -Headers $auth
+        # Priced by Orders from deploy/catalog.json; the key makes a retried request safe.
+        $headers = $auth + @{ 'Idempotency-Key' = [guid]::NewGuid().ToString() }
+        $response = Invoke-WebRequest -Method Post -Uri "$api/orders" -ContentType 'application/json' -Body $body -Headers $headers
         $scenario.Location = $response.Headers['Location'] | Select-Object -First 1
         $scenario.Id = ($response.Content | ConvertFrom-Json).id
         Write-Host ('    {0,-22} {1} {2}' -f $scenario.Name, $response.StatusCode, $scenario.Location)

@@ -9,6 +9,8 @@ public sealed class OrdersDb(DbContextOptions<OrdersDb> options) : DbContext(opt
 {
     public DbSet<Order> Orders => Set<Order>();
 
+    public DbSet<CatalogItem> Catalog => Set<CatalogItem>();
+
     protected override void OnModelCreating(ModelBuilder model)
     {
         model.Entity<Order>(order =>
@@ -28,7 +30,8 @@ public sealed class OrdersDb(DbContextOptions<OrdersDb> options) : DbContext(opt
             // Without the concurrency token two events for one order could both load version N and the
             // second save would silently overwrite the first; with it the loser retries on fresh state.
             order.Property(o => o.Version).IsConcurrencyToken();
-            order.HasIndex(o => o.IdempotencyKey).IsUnique();
+            // A key is the customer's own: another customer's order is never found (or leaked) through it.
+            order.HasIndex(o => new { o.CustomerId, o.IdempotencyKey }).IsUnique();
             order.HasIndex(o => o.CustomerId);
             order.OwnsMany(o => o.Lines, lines => lines.ToJson("lines"));
             order.OwnsMany(o => o.Timeline, timeline =>
@@ -36,6 +39,16 @@ public sealed class OrdersDb(DbContextOptions<OrdersDb> options) : DbContext(opt
                 timeline.ToJson("timeline");
                 timeline.Property(t => t.Status).HasConversion<string>();
             });
+        });
+
+        model.Entity<CatalogItem>(item =>
+        {
+            item.ToTable("catalog_items");
+            item.HasKey(i => i.Sku);
+            item.Property(i => i.Sku).HasMaxLength(PlaceOrder.MaxSkuLength);
+            item.Property(i => i.Name).HasMaxLength(Conveyor.Orders.Catalog.MaxNameLength).IsRequired();
+            item.Property(i => i.UnitPrice).HasPrecision(19, 4);
+            item.Property(i => i.Currency).HasMaxLength(3).IsFixedLength().IsRequired();
         });
     }
 }

@@ -13,9 +13,10 @@ using Wolverine.EntityFrameworkCore;
 namespace Conveyor.Orders;
 
 /// <summary>
-/// <c>POST /orders</c>: validates the order, then stores it and its <see cref="OrderPlaced"/> event in one
-/// transaction (the outbox), so an order is never stored without its event nor announced without being stored.
-/// An optional <c>Idempotency-Key</c> header makes a retried request return the order it already created.
+/// <c>POST /orders</c>: validates the order, prices it from the catalog, then stores it and its
+/// <see cref="OrderPlaced"/> event in one transaction (the outbox), so an order is never stored without its event
+/// nor announced without being stored. The <c>Idempotency-Key</c> header is required: the same key and body from
+/// the same customer answers the order it already created, so a client may retry whatever happened to its request.
 /// </summary>
 public static class PlaceOrder
 {
@@ -35,7 +36,8 @@ public static class PlaceOrder
         string? PaymentToken,
         List<LineRequest>? Lines);
 
-    public sealed record LineRequest(string? Sku, int? Quantity, decimal? UnitPrice);
+    /// <summary>A SKU and a quantity. <c>unitPrice</c> is read only to refuse it: prices come from the catalog.</summary>
+    public sealed record LineRequest(string? Sku, int? Quantity, JsonElement? UnitPrice = null);
 
     public sealed record Accepted(Guid Id, string Status);
 
@@ -43,7 +45,7 @@ public static class PlaceOrder
     private static readonly JsonSerializerOptions StrictJson = new(MessageJson.Options) { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict };
 
     /// <summary>Every problem with the request, by field (JSON path), so a client can fix them all at once.</summary>
-    public static Dictionary<string, string[]> Validate(Request request, string? idempotencyKey = null)
+    public static Dictionary<string, string[]> Validate(Request request, string? idempotencyKey)
     {
         var errors = new Dictionary<string, List<string>>();
         void Fail(string field, string message)
@@ -60,8 +62,8 @@ public static class PlaceOrder
         else if (request.CustomerEmail.Length > MaxEmailLength) Fail("customerEmail", $"The e-mail address must be at most {MaxEmailLength} characters.");
         else if (!IsEmailAddress(request.CustomerEmail)) Fail("customerEmail", "The customer e-mail address is not valid.");
 
-        if (string.IsNullOrWhiteSpace(request.Currency)) Fail("currency", "The currency is required.");
-        else if (!Iso4217.IsCurrencyCode(request.Currency)) Fail("currency", $"'{request.Currency}' is not an ISO 4217 currency code.");
+        // Optional: the catalog prices every item; a client that names the currency it expects is told if it differs.
+        if (request.Currency is not null && !Iso4217.IsCurrencyCode(request.Currency)) Fail("currency", $"'{request.Currency}' is not an ISO 4217 currency code.");
 
         if (string.IsNullOrWhiteSpace(request.PaymentToken)) Fail("paymentToken", "The payment token is required.");
         else if (request.PaymentToken.Length > MaxPaymentTokenLength || !IsIdentifier(request.PaymentToken, "_-")) Fail("paymentToken", "The payment token is not a token.");
@@ -82,21 +84,23 @@ public static class PlaceOrder
 
                 if (string.IsNullOrWhiteSpace(line.Sku)) Fail($"{path}.sku", "The SKU is required.");
                 else if (line.Sku.Length > MaxSkuLength) Fail($"{path}.sku", $"The SKU must be at most {MaxSkuLength} characters.");
-                else if (!IsIdentifier(line.Sku, "._-")) Fail($"{path}.sku", "The SKU may contain only letters, digits and . _ -.");
+                else if (!IsSku(line.Sku)) Fail($"{path}.sku", "The SKU may contain only letters, digits and . _ -.");
 
                 if (line.Quantity is null) Fail($"{path}.quantity", "The quantity is required.");
                 else if (line.Quantity <= 0) Fail($"{path}.quantity", "The quantity must be greater than zero.");
                 else if (line.Quantity > MaxQuantity) Fail($"{path}.quantity", $"The quantity must be at most {MaxQuantity}.");
 
-                if (line.UnitPrice is null) Fail($"{path}.unitPrice", "The unit price is required.");
-                else if (line.UnitPrice < 0) Fail($"{path}.unitPrice", "The unit price must not be negative.");
-                else if (decimal.Round(line.UnitPrice.Value, 4) != line.UnitPrice) Fail($"{path}.unitPrice", "The unit price can have at most 4 decimal places.");
+                if (line.UnitPrice is not null) Fail($"{path}.unitPrice", "Prices come from the catalog: send the SKU and the quantity only.");
             }
         }
 
-        if (idempotencyKey is not null && (idempotencyKey.Length == 0 || idempotencyKey.Length > MaxIdempotencyKeyLength))
+        if (string.IsNullOrEmpty(idempotencyKey))
         {
-            Fail(IdempotencyKeyHeader, $"The Idempotency-Key header must be 1 to {MaxIdempotencyKeyLength} characters.");
+            Fail(IdempotencyKeyHeader, "The Idempotency-Key header is required (a new random value per order, the same on a retry): without it a retried request would place a second order.");
+        }
+        else if (idempotencyKey.Length > MaxIdempotencyKeyLength || !idempotencyKey.All(c => c is > ' ' and < (char)127))
+        {
+            Fail(IdempotencyKeyHeader, $"The Idempotency-Key header must be 1 to {MaxIdempotencyKeyLength} visible ASCII characters.");
         }
 
         return errors.ToDictionary(e => e.Key, e => e.Value.ToArray());
@@ -106,6 +110,8 @@ public static class PlaceOrder
     /// ASCII letters and digits plus a few separators: an identifier that is never markup, SQL or a look-alike
     /// (no control, format or confusable characters).
     /// </summary>
+    internal static bool IsSku(string value) => value.Length <= MaxSkuLength && IsIdentifier(value, "._-");
+
     private static bool IsIdentifier(string value, string separators) =>
         char.IsAsciiLetterOrDigit(value[0]) && value.All(c => char.IsAsciiLetterOrDigit(c) || separators.Contains(c));
 
@@ -119,6 +125,36 @@ public static class PlaceOrder
     public static string Fingerprint(Request request) =>
         Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(request, MessageJson.Options)));
 
+    /// <summary>The order's lines at the catalog's prices, in the catalog's currency.</summary>
+    public sealed record Priced(IReadOnlyList<OrderLine> Lines, string Currency);
+
+    /// <summary>
+    /// Prices a valid request from the catalog: every SKU must be for sale, all in one currency (and the one the
+    /// client named, if it named one). Returns the priced lines or every problem, by field.
+    /// </summary>
+    public static (Priced? Order, Dictionary<string, string[]> Errors) Price(Request request, IReadOnlyDictionary<string, CatalogItem> catalog)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var lines = new List<OrderLine>();
+        for (var i = 0; i < request.Lines!.Count; i++)
+        {
+            var line = request.Lines[i];
+            var sku = line.Sku!.Trim();
+            if (!catalog.TryGetValue(sku, out var item)) errors[$"lines[{i}].sku"] = [$"There is no product '{sku}'."];
+            else if (!item.Active) errors[$"lines[{i}].sku"] = [$"'{sku}' is no longer for sale."];
+            else lines.Add(new OrderLine(sku, line.Quantity!.Value, item.UnitPrice));
+        }
+
+        var currencies = request.Lines.Select(l => catalog.GetValueOrDefault(l.Sku!.Trim())?.Currency).OfType<string>().Distinct().ToList();
+        if (currencies.Count > 1) errors["lines"] = [$"The products are priced in {string.Join(" and ", currencies)}: an order is paid in one currency."];
+        else if (currencies.Count == 1 && request.Currency is { } expected && !string.Equals(expected, currencies[0], StringComparison.OrdinalIgnoreCase))
+        {
+            errors["currency"] = [$"The products are priced in {currencies[0]}, not {expected.ToUpperInvariant()}."];
+        }
+
+        return errors.Count > 0 ? (null, errors) : (new Priced(lines, currencies[0]), errors);
+    }
+
     public static IEndpointRouteBuilder MapPlaceOrder(this IEndpointRouteBuilder app)
     {
         app.MapPost("/orders", HandleAsync)
@@ -127,7 +163,7 @@ public static class PlaceOrder
             .Accepts<Request>("application/json")
             .Produces<Accepted>(StatusCodes.Status202Accepted)
             .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         return app;
     }
@@ -182,20 +218,26 @@ public static class PlaceOrder
             return Results.ValidationProblem(errors, title: "The order is invalid");
         }
 
+        // Validated above: a token without a usable subject has no customer id and never gets here.
+        var customer = request.CustomerId!;
         var fingerprint = Fingerprint(request);
-        if (idempotencyKey is not null)
+        var earlier = await FindByIdempotencyKeyAsync(outbox.DbContext, customer, idempotencyKey!, ct);
+        if (earlier is not null) return Replay(earlier, fingerprint);
+
+        var skus = request.Lines!.Select(l => l.Sku!.Trim()).Distinct().ToList();
+        var catalog = await outbox.DbContext.Catalog.AsNoTracking().Where(i => skus.Contains(i.Sku)).ToDictionaryAsync(i => i.Sku, ct);
+        var (priced, problems) = Price(request, catalog);
+        if (priced is null)
         {
-            var earlier = await FindByIdempotencyKeyAsync(outbox.DbContext, idempotencyKey, ct);
-            if (earlier is not null) return Replay(earlier, fingerprint);
+            return Results.ValidationProblem(problems, title: "The order cannot be priced");
         }
 
-        var lines = request.Lines!.Select(l => new OrderLine(l.Sku!.Trim(), l.Quantity!.Value, l.UnitPrice!.Value)).ToList();
         var (order, placed, deadline) = Order.Place(
             Guid.CreateVersion7(),
-            request.CustomerId!.Trim(),
+            customer,
             request.CustomerEmail!,
-            request.Currency!.ToUpperInvariant(),
-            lines,
+            priced.Currency,
+            priced.Lines,
             request.PaymentToken!,
             clock.GetUtcNow());
         order.IdempotencyKey = idempotencyKey;
@@ -212,11 +254,11 @@ public static class PlaceOrder
             ConveyorTelemetry.OrdersPlaced.Add(1);
             ConveyorTelemetry.TagOrder(order.Id);
         }
-        catch (DbUpdateException ex) when (idempotencyKey is not null && ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        catch (DbUpdateException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
         {
             // A concurrent request with the same key won the race; nothing of ours was committed.
             await using var scope = scopes.CreateAsyncScope();
-            var winner = await FindByIdempotencyKeyAsync(scope.ServiceProvider.GetRequiredService<OrdersDb>(), idempotencyKey, ct);
+            var winner = await FindByIdempotencyKeyAsync(scope.ServiceProvider.GetRequiredService<OrdersDb>(), customer, idempotencyKey!, ct);
             if (winner is not null) return Replay(winner, fingerprint);
             throw;
         }
@@ -224,13 +266,13 @@ public static class PlaceOrder
         return Results.Accepted($"/orders/{order.Id}", new Accepted(order.Id, order.Status.ToString()));
     }
 
-    private static Task<Order?> FindByIdempotencyKeyAsync(OrdersDb db, string key, CancellationToken ct) =>
-        db.Orders.AsNoTracking().SingleOrDefaultAsync(o => o.IdempotencyKey == key, ct);
+    private static Task<Order?> FindByIdempotencyKeyAsync(OrdersDb db, string customerId, string key, CancellationToken ct) =>
+        db.Orders.AsNoTracking().SingleOrDefaultAsync(o => o.CustomerId == customerId && o.IdempotencyKey == key, ct);
 
     private static IResult Replay(Order earlier, string fingerprint) =>
         earlier.RequestFingerprint == fingerprint
             ? Results.Accepted($"/orders/{earlier.Id}", new Accepted(earlier.Id, earlier.Status.ToString()))
-            : Results.Problem(statusCode: StatusCodes.Status409Conflict,
+            : Results.Problem(statusCode: StatusCodes.Status422UnprocessableEntity,
                 title: "Idempotency key reused",
-                detail: $"The Idempotency-Key was already used for a different order ({earlier.Id}). Use a new key for a new order.");
+                detail: $"You used this Idempotency-Key for another order request ({earlier.Id}). Use a new key for a new order.");
 }

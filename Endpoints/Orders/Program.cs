@@ -11,6 +11,7 @@ builder.Services.AddOptions<OrdersOptions>()
     .BindConfiguration("Orders")
     .ValidateDataAnnotations()
     .ValidateOnStart();
+builder.Services.AddHostedService<LoadTheCatalogOnStartup>();
 
 var app = builder.Build();
 

@@ -90,13 +90,13 @@ public class AnErrorQueueDeliveryIsReadIntoARecord
         var headers = new Dictionary<string, string?> { ["conveyor-queue"] = "rabbitmq://queue/payments" };
         var once = FailedMessageReceipt.Read(properties, headers, Encoding.UTF8.GetBytes("bytes"), ReceivedAt, Payments);
         var twice = FailedMessageReceipt.Read(properties, headers, Encoding.UTF8.GetBytes("bytes"), ReceivedAt.AddSeconds(1), Payments);
-        var nothingKnown = FailedMessageReceipt.Read(properties, [], Encoding.UTF8.GetBytes("bytes"), ReceivedAt, Payments);
+        var nothingKnown = FailedMessageReceipt.Read(properties, [], Encoding.UTF8.GetBytes("bytes"), ReceivedAt, publishedBy: "conveyor");
 
         Assert.Multiple(() =>
         {
             Assert.That(twice.Message.Id, Is.EqualTo(once.Message.Id));
             Assert.That(once.Failure.ExceptionType, Is.EqualTo("(unknown)"));
-            Assert.That(nothingKnown.Message.Queue, Is.Null, "it cannot be retried without knowing its queue");
+            Assert.That(nothingKnown.Message.Queue, Is.Null, "from a user that owns no queue, it names none: it cannot be retried");
             Assert.That(nothingKnown.Untrusted, Is.Not.Null, "and nobody owns a queue it does not name");
         });
     }
@@ -186,4 +186,43 @@ public class AnErrorQueueDeliveryIsReadIntoARecord
             Assert.That(receipt.Message.Endpoint, Is.EqualTo("payments"));
         });
     }
+
+    [Test]
+    public void A_failure_naming_no_queue_is_the_queue_of_the_endpoint_that_put_it_into_error()
+    {
+        // What Wolverine dead-letters on receipt when it cannot read a message type: no failure headers at all.
+        var receipt = FailedMessageReceipt.Read(new MessageProperties { MessageId = MessageId.ToString() }, [], "garbage"u8.ToArray(), ReceivedAt, Payments);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(receipt.Untrusted, Is.Null);
+            Assert.That(receipt.Message.Queue, Is.EqualTo("payments"));
+            Assert.That(receipt.Message.Endpoint, Is.EqualTo("payments"));
+        });
+    }
+
+    [Test]
+    public void What_PostgreSQL_cannot_store_is_changed_and_noted_and_the_body_kept_byte_for_byte()
+    {
+        var headers = EndpointFailureHeaders();
+        headers["x-note"] = "before\0after";
+        headers["x-huge"] = new string('h', 100_000);
+        headers["exception-message"] = "a NUL\0in the exception";
+        var body = "{\"a\": \"\u0000\"}"u8.ToArray();
+
+        var receipt = FailedMessageReceipt.Read(Properties, headers, body, ReceivedAt, Payments);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(receipt.Message.Headers["x-note"], Is.EqualTo("before\uFFFDafter"));
+            Assert.That(receipt.Message.Headers["x-huge"], Has.Length.EqualTo(64 * 1024));
+            Assert.That(receipt.Failure.ExceptionMessage.Contains('\0'), Is.False, "no NUL left in the exception message");
+            Assert.That(receipt.Message.StorageNote, Does.Contain("header 'x-note' held NUL").And.Contain("header 'x-huge' was 100000 characters"));
+            Assert.That(receipt.Message.Body, Is.EqualTo(body));
+        });
+    }
+
+    [Test]
+    public void A_failure_that_needed_no_change_has_no_storage_note() =>
+        Assert.That(FailedMessageReceipt.Read(Properties, EndpointFailureHeaders(), "{}"u8.ToArray(), ReceivedAt, Payments).Message.StorageNote, Is.Null);
 }

@@ -9,13 +9,7 @@ namespace Integration.Tests.System;
 /// <summary>The three endpoint executables, a real broker, real databases and a real SMTP server: an order from HTTP to e-mail.</summary>
 public class AnOrderFlowsThroughTheSystem : SystemFixture
 {
-    private static object Order(string email, string token = "tok_ok") => new
-    {
-        customerEmail = email,
-        currency = "EUR",
-        paymentToken = token,
-        lines = new object[] { new { sku = "BOOK-DDD", quantity = 1, unitPrice = 42.50m }, new { sku = "MUG", quantity = 2, unitPrice = 9.95m } },
-    };
+    private static object Order(string email, string token = "tok_ok") => OrderRequests.TwoLines(email, token);
 
     private static string UniqueEmail() => $"systest-{Guid.NewGuid():N}@example.com";
 
@@ -28,7 +22,7 @@ public class AnOrderFlowsThroughTheSystem : SystemFixture
     {
         var email = UniqueEmail();
 
-        var response = await Api.PostAsJsonAsync("/orders", Order(email));
+        var response = await OrderRequests.PostAsync(Api, Order(email));
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
         var location = response.Headers.Location!;
@@ -61,7 +55,7 @@ public class AnOrderFlowsThroughTheSystem : SystemFixture
             lines = new object[] { new { sku = "A", quantity = 0, unitPrice = -1m } },
         };
 
-        var response = await Api.PostAsJsonAsync("/orders", invalid);
+        var response = await OrderRequests.PostAsync(Api, invalid);
 
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Multiple(async () =>
@@ -79,7 +73,9 @@ public class AnOrderFlowsThroughTheSystem : SystemFixture
     [Test]
     public async Task Malformed_json_gets_problem_details_not_a_500()
     {
-        var response = await Api.PostAsync("/orders", new StringContent("{\"customerId\": \"c\", \"lines\": [", Encoding.UTF8, "application/json"));
+        using var malformed = new HttpRequestMessage(HttpMethod.Post, "/orders") { Content = new StringContent("{\"customerId\": \"c\", \"lines\": [", Encoding.UTF8, "application/json") };
+        malformed.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
+        var response = await Api.SendAsync(malformed);
 
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Multiple(() =>
@@ -90,30 +86,75 @@ public class AnOrderFlowsThroughTheSystem : SystemFixture
     }
 
     [Test]
-    public async Task The_same_idempotency_key_returns_the_same_order_and_a_different_body_conflicts()
+    public async Task An_idempotency_key_is_the_customers_own_the_same_body_answers_the_first_order_another_is_422()
     {
         var key = Guid.NewGuid().ToString();
         var email = UniqueEmail();
+        using var bob = Tokens.ClientAs("bob", RunningSystem.OrdersApi);
 
-        async Task<HttpResponseMessage> Post(object body)
-        {
-            using var request = new HttpRequestMessage(HttpMethod.Post, "/orders") { Content = JsonContent.Create(body) };
-            request.Headers.Add("Idempotency-Key", key);
-            return await Api.SendAsync(request);
-        }
-
-        var first = await Post(Order(email));
-        var retry = await Post(Order(email));
-        var different = await Post(Order(email, token: "tok_declined"));
+        var first = await OrderRequests.PostAsync(Api, Order(email), key);
+        var retry = await OrderRequests.PostAsync(Api, Order(email), key);
+        var different = await OrderRequests.PostAsync(Api, Order(email, token: "tok_declined"), key);
+        var anotherCustomer = await OrderRequests.PostAsync(bob, Order(email), key);
 
         Assert.Multiple(async () =>
         {
             Assert.That(first.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
-            Assert.That(retry.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
+            Assert.That(retry.StatusCode, Is.EqualTo(HttpStatusCode.Accepted), "a retry answers the first order again");
             Assert.That(retry.Headers.Location, Is.EqualTo(first.Headers.Location));
-            Assert.That(different.StatusCode, Is.EqualTo(HttpStatusCode.Conflict));
+            Assert.That(different.StatusCode, Is.EqualTo(HttpStatusCode.UnprocessableEntity), "the same key for another request");
             Assert.That(different.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
-            Assert.That(await SystemDatabases.OrderRowsForEmail(email), Is.EqualTo(1));
+            Assert.That(anotherCustomer.StatusCode, Is.EqualTo(HttpStatusCode.Accepted), "another customer's key is unrelated");
+            Assert.That(anotherCustomer.Headers.Location, Is.Not.EqualTo(first.Headers.Location));
+            Assert.That(await SystemDatabases.OrderRowsForEmail(email), Is.EqualTo(2), "alice's order and bob's");
+        });
+    }
+
+    [Test]
+    public async Task Without_an_idempotency_key_no_order_is_placed()
+    {
+        var email = UniqueEmail();
+
+        var response = await Api.PostAsJsonAsync("/orders", Order(email));
+
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Multiple(async () =>
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+            Assert.That(problem.GetProperty("errors").GetProperty("Idempotency-Key")[0].GetString(), Does.Contain("required"));
+            Assert.That(await SystemDatabases.OrderRowsForEmail(email), Is.Zero);
+        });
+    }
+
+    [Test]
+    public async Task Prices_come_from_the_catalog_and_a_client_price_or_an_unsellable_SKU_places_nothing()
+    {
+        var email = UniqueEmail();
+        object With(object line) => new { customerEmail = email, currency = "EUR", paymentToken = "tok_ok", lines = new[] { line } };
+
+        var zeroPrice = await OrderRequests.PostAsync(Api, With(new { sku = "BOOK-DDD", quantity = 1, unitPrice = 0m }));
+        var unknown = await OrderRequests.PostAsync(Api, With(new { sku = "NO-SUCH-THING", quantity = 1 }));
+        var retired = await OrderRequests.PostAsync(Api, With(new { sku = "POSTER-2025", quantity = 1 }));
+        var otherCurrency = await OrderRequests.PostAsync(Api, new { customerEmail = email, currency = "USD", paymentToken = "tok_ok", lines = new[] { new { sku = "BOOK-DDD", quantity = 1 } } });
+        var priced = await OrderRequests.PostAsync(Api, With(new { sku = "BOOK-DDD", quantity = 3 }));
+        var order = await GetOrder(priced.Headers.Location!);
+
+        async Task<string> Error(HttpResponseMessage response, string field) =>
+            (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").GetProperty(field)[0].GetString()!;
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(zeroPrice.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+            Assert.That(await Error(zeroPrice, "lines[0].unitPrice"), Does.Contain("catalog"));
+            Assert.That(unknown.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+            Assert.That(await Error(unknown, "lines[0].sku"), Does.Contain("NO-SUCH-THING"));
+            Assert.That(retired.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+            Assert.That(await Error(retired, "lines[0].sku"), Does.Contain("no longer for sale"));
+            Assert.That(otherCurrency.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+            Assert.That(await Error(otherCurrency, "currency"), Does.Contain("EUR"));
+            Assert.That(priced.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
+            Assert.That(order.GetProperty("total").GetDecimal(), Is.EqualTo(127.50m), "3 × 42.50 from deploy/catalog.json");
+            Assert.That(await SystemDatabases.OrderRowsForEmail(email), Is.EqualTo(1), "only the priced order");
         });
     }
 

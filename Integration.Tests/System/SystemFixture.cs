@@ -52,13 +52,7 @@ public abstract class SystemFixture
     protected async Task<Placed> PlaceOrder(string token, string customerId = "customer-systest")
     {
         var email = $"{customerId}-{token}-{Guid.NewGuid():N}@example.com";
-        var response = await Api.PostAsJsonAsync("/orders", new
-        {
-            customerEmail = email,
-            currency = "EUR",
-            paymentToken = token,
-            lines = new object[] { new { sku = "BOOK-DDD", quantity = 1, unitPrice = 42.50m }, new { sku = "MUG", quantity = 2, unitPrice = 9.95m } },
-        });
+        var response = await OrderRequests.PostAsync(Api, OrderRequests.TwoLines(email, token));
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Accepted), await response.Content.ReadAsStringAsync());
         var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
         return new Placed(id, response.Headers.Location!, email);

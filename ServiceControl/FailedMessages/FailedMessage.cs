@@ -62,6 +62,9 @@ public sealed class FailedMessage
 
     public List<FailureRecord> Failures { get; set; } = [];
 
+    /// <summary>What had to change for the message to be stored (NUL characters, invalid UTF-8, oversized headers), if anything.</summary>
+    public string? StorageNote { get; set; }
+
     /// <summary>
     /// The same failure delivered twice (the broker redelivers what was stored but not yet acknowledged)
     /// is recorded once; a new failure of the same message (after a retry) counts and puts it back in the list.

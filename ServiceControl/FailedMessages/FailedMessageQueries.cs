@@ -31,7 +31,8 @@ public sealed record FailedMessageDetail(
     string? Resolution,
     Guid? EditedAs,
     DateTimeOffset StatusChangedAt,
-    IReadOnlyList<FailureView> Failures);
+    IReadOnlyList<FailureView> Failures,
+    string? StorageNote);
 
 public sealed record Page<T>(IReadOnlyList<T> Items, int Total, int PageNumber, int PageSize)
 {
@@ -44,6 +45,9 @@ public sealed record FailedMessageCounts(int Unresolved, int RetryIssued, int Re
 public sealed class FailedMessageQueries(ServiceControlDb db)
 {
     public const int MaxPageSize = 500;
+
+    /// <summary>The last page anyone may ask for: its offset always fits (and no store keeps a million pages of failures).</summary>
+    public const int MaxPage = 1_000_000;
 
     /// <summary>A message's list entry: translated to SQL for the lists, compiled for the detail.</summary>
     private static readonly System.Linq.Expressions.Expression<Func<FailedMessage, FailedMessageSummary>> Summary = m =>
@@ -86,7 +90,8 @@ public sealed class FailedMessageQueries(ServiceControlDb db)
             m.Resolution,
             m.EditedAs,
             m.StatusChangedAt,
-            m.Failures.OrderByDescending(f => f.Number).Select(f => new FailureView(f.Number, f.FailedAt, f.Endpoint, f.Attempts, f.ExceptionType, f.ExceptionMessage, f.StackTrace)).ToList());
+            m.Failures.OrderByDescending(f => f.Number).Select(f => new FailureView(f.Number, f.FailedAt, f.Endpoint, f.Attempts, f.ExceptionType, f.ExceptionMessage, f.StackTrace)).ToList(),
+            m.StorageNote);
     }
 
     public async Task<FailedMessageCounts> CountsAsync(CancellationToken cancellation)

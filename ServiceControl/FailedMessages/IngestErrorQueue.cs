@@ -93,7 +93,18 @@ internal sealed class IngestErrorQueue(
 
         try
         {
-            await StoreAsync(failure, stoppingToken);
+            try
+            {
+                await StoreAsync(failure, stoppingToken);
+            }
+            catch (DbUpdateException ex) when (IsRefusedData(ex))
+            {
+                // PostgreSQL refuses this record's data (something MakeStorable does not know yet): store what is
+                // certain to fit — the body, byte for byte, and the failure without the headers — rather than
+                // requeue it for ever.
+                logger.LogWarning("Failed message {MessageId} could not be stored as received ({Reason}); storing it without its headers", failure.Message.MessageId, ex.InnerException!.Message);
+                await StoreAsync(failure.WithoutHeaders(ex.InnerException!.Message), stoppingToken);
+            }
         }
         catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
         {
@@ -108,6 +119,10 @@ internal sealed class IngestErrorQueue(
         await channel.BasicAckAsync(delivery.DeliveryTag, multiple: false, stoppingToken);
         status.Stored(clock.GetUtcNow());
     }
+
+    /// <summary>A data exception (SQLSTATE class 22) or a program limit (54): the same record will always be refused.</summary>
+    private static bool IsRefusedData(DbUpdateException ex) =>
+        ex.InnerException is Npgsql.PostgresException { SqlState: [ '2', '2', ..] or [ '5', '4', ..] };
 
     private async Task StoreAsync(FailedMessageReceipt failure, CancellationToken cancellation)
     {
@@ -148,8 +163,20 @@ internal sealed record FailedMessageReceipt(FailedMessage Message, FailureRecord
 {
     private const string NoDetails = "(the message reached the error queue without failure details)";
 
-    public static FailedMessageReceipt Read(IReadOnlyBasicProperties properties, byte[] body, DateTimeOffset receivedAt) =>
-        Read(new MessageProperties
+    /// <summary>The record with no headers and its properties reduced to what a retry needs, for a store PostgreSQL refused.</summary>
+    public FailedMessageReceipt WithoutHeaders(string refusal)
+    {
+        Message.Headers = [];
+        Message.Properties = new MessageProperties { MessageId = Message.MessageId, Type = Message.MessageType, ContentType = Message.Properties.ContentType };
+        Message.StorageNote = Storable.Note([$"PostgreSQL refused the message as received ({refusal}); it is stored without its headers"]);
+        Message.Failures.Clear();
+        return this;
+    }
+
+    public static FailedMessageReceipt Read(IReadOnlyBasicProperties properties, byte[] body, DateTimeOffset receivedAt)
+    {
+        var changes = new List<string>();
+        var receipt = Read(new MessageProperties
         {
             MessageId = properties.MessageId,
             CorrelationId = properties.CorrelationId,
@@ -159,7 +186,10 @@ internal sealed record FailedMessageReceipt(FailedMessage Message, FailureRecord
             ReplyTo = properties.ReplyTo,
             AppId = properties.AppId,
             Priority = properties.Priority,
-        }, AmqpHeaders.ToText(properties.Headers), body, receivedAt, properties.UserId);
+        }, AmqpHeaders.ToText(properties.Headers, changes), body, receivedAt, properties.UserId);
+        if (changes.Count > 0) receipt.Message.StorageNote = Storable.Note([.. changes, .. receipt.Message.StorageNote is { } more ? [more] : Array.Empty<string>()]);
+        return receipt;
+    }
 
     /// <param name="publishedBy">The broker user that put the message into <c>error</c> (AMQP <c>user_id</c>, which the broker vouches for).</param>
     public static FailedMessageReceipt Read(MessageProperties properties, Dictionary<string, string?> headers, byte[] body, DateTimeOffset receivedAt, string? publishedBy)
@@ -200,6 +230,9 @@ internal sealed record FailedMessageReceipt(FailedMessage Message, FailureRecord
             Headers = headers,
             Properties = properties,
         };
+        // An endpoint only ever puts into error what it took from its own queue: a failure naming none (a message
+        // Wolverine could not even read a type from) is its queue's.
+        if (message.Queue is null && brokerReason is null) message.Queue = SystemTopology.Endpoints.FirstOrDefault(e => e.BrokerUser == publishedBy)?.Queue;
         var untrusted = WhyNotTrusted(message, brokerReason is not null, publishedBy);
         if (untrusted is not null)
         {
@@ -223,6 +256,7 @@ internal sealed record FailedMessageReceipt(FailedMessage Message, FailureRecord
         }
 
         failure.FailedMessageId = message.Id;
+        MakeStorable(message, failure);
         return new FailedMessageReceipt(message, failure, untrusted);
     }
 
@@ -249,6 +283,45 @@ internal sealed record FailedMessageReceipt(FailedMessage Message, FailureRecord
         }
 
         return $"it was published by broker user '{publishedBy}', not by {owner.BrokerUser}, which owns queue '{owner.Queue}'";
+    }
+
+    /// <summary>
+    /// Whatever PostgreSQL would refuse (a NUL character in text or jsonb) or that would bloat every page showing it
+    /// (a header of a megabyte) is changed so the record can be stored, and the change is noted on the record: a
+    /// message that could not be stored would be requeued for ever. The body is stored byte for byte (bytea).
+    /// </summary>
+    private static void MakeStorable(FailedMessage message, FailureRecord failure)
+    {
+        var changes = new List<string>();
+        var headers = new Dictionary<string, string?>();
+        foreach (var (name, value) in message.Headers)
+        {
+            var storedName = Storable.Text(name, "a header name", Storable.MaxHeaderNameLength, changes)!;
+            headers.TryAdd(storedName, Storable.Text(value, $"header '{storedName}'", Storable.MaxHeaderLength, changes));
+        }
+
+        message.Headers = headers;
+        var p = message.Properties;
+        message.Properties = p with
+        {
+            MessageId = Storable.Text(p.MessageId, "the message id", Storable.MaxHeaderLength, changes),
+            CorrelationId = Storable.Text(p.CorrelationId, "the correlation id", Storable.MaxHeaderLength, changes),
+            Type = Storable.Text(p.Type, "the type", Storable.MaxHeaderLength, changes),
+            ContentType = Storable.Text(p.ContentType, "the content type", Storable.MaxHeaderLength, changes),
+            ContentEncoding = Storable.Text(p.ContentEncoding, "the content encoding", Storable.MaxHeaderLength, changes),
+            ReplyTo = Storable.Text(p.ReplyTo, "reply-to", Storable.MaxHeaderLength, changes),
+            AppId = Storable.Text(p.AppId, "the app id", Storable.MaxHeaderLength, changes),
+        };
+        message.MessageId = Storable.Text(message.MessageId, "the message id", 200, [])!;
+        message.MessageType = Storable.Text(message.MessageType, "the message type", 500, changes);
+        message.Queue = Storable.Text(message.Queue, "the queue", 255, changes);
+        message.Endpoint = Storable.Text(message.Endpoint, "the endpoint", 255, changes);
+        message.CorrelationId = Storable.Text(message.CorrelationId, "the correlation id", 200, []);
+        failure.Endpoint = message.Endpoint;
+        failure.ExceptionType = Storable.Text(failure.ExceptionType, "the exception type", 500, changes)!;
+        failure.ExceptionMessage = Storable.Text(failure.ExceptionMessage, "the exception message", Storable.MaxHeaderLength, changes)!;
+        failure.StackTrace = Storable.Text(failure.StackTrace, "the stack trace", Storable.MaxHeaderLength, changes)!;
+        if (changes.Count > 0) message.StorageNote = Storable.Note(changes);
     }
 
     /// <summary>Wolverine's ids are GUIDs; anything else gets a stable GUID derived from it.</summary>
@@ -284,20 +357,68 @@ internal sealed record FailedMessageReceipt(FailedMessage Message, FailureRecord
     }
 }
 
+/// <summary>Text as PostgreSQL can store it and a page can show it.</summary>
+internal static class Storable
+{
+    /// <summary>A header value (or exception text) kept up to this many characters; the rest is cut and noted.</summary>
+    public const int MaxHeaderLength = 64 * 1024;
+    public const int MaxHeaderNameLength = 255;
+
+    public static string? Text(string? value, string what, int maxLength, List<string> changes)
+    {
+        if (value is null) return null;
+        if (value.Contains('\0'))
+        {
+            value = value.Replace('\0', '\uFFFD');
+            changes.Add($"{what} held NUL characters (stored as U+FFFD)");
+        }
+
+        if (value.Length > maxLength)
+        {
+            changes.Add($"{what} was {value.Length} characters (the first {maxLength} kept)");
+            value = value[..maxLength];
+        }
+
+        return value;
+    }
+
+    public static string Note(IEnumerable<string> changes)
+    {
+        var note = "Stored with changes: " + string.Join("; ", changes.Distinct()) + ".";
+        return note.Length > 4000 ? note[..3997] + "..." : note;
+    }
+}
+
 /// <summary>AMQP header values (bytes, numbers, timestamps, tables) as text, the way they are shown and re-sent.</summary>
 internal static class AmqpHeaders
 {
-    public static Dictionary<string, string?> ToText(IDictionary<string, object?>? headers) =>
-        headers?.ToDictionary(h => h.Key, h => Text(h.Value)) ?? [];
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    private static string? Text(object? value) => value switch
+    /// <param name="changes">Where to say which values were not valid UTF-8 (read with U+FFFD for each bad sequence).</param>
+    public static Dictionary<string, string?> ToText(IDictionary<string, object?>? headers, List<string>? changes = null) =>
+        headers?.ToDictionary(h => h.Key, h => Text(h.Value, h.Key, changes)) ?? [];
+
+    private static string? Text(object? value, string name = "", List<string>? changes = null) => value switch
     {
         null => null,
-        byte[] bytes => Encoding.UTF8.GetString(bytes),
+        byte[] bytes => Utf8(bytes, name, changes),
         AmqpTimestamp timestamp => DateTimeOffset.FromUnixTimeSeconds(timestamp.UnixTime).ToString("O"),
         IDictionary<string, object?> table => "{" + string.Join(", ", table.Select(e => $"{e.Key}: {Text(e.Value)}")) + "}",
-        System.Collections.IEnumerable list and not string => "[" + string.Join(", ", list.Cast<object?>().Select(Text)) + "]",
+        System.Collections.IEnumerable list and not string => "[" + string.Join(", ", list.Cast<object?>().Select(v => Text(v))) + "]",
         IFormattable formattable => formattable.ToString(null, CultureInfo.InvariantCulture),
         _ => value.ToString(),
     };
+
+    private static string Utf8(byte[] bytes, string name, List<string>? changes)
+    {
+        try
+        {
+            return StrictUtf8.GetString(bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            changes?.Add($"header '{name}' was not valid UTF-8 (each bad sequence stored as U+FFFD)");
+            return Encoding.UTF8.GetString(bytes);
+        }
+    }
 }

@@ -49,11 +49,15 @@ export default function (data) {
     customerEmail: "bench@example.com",
     currency: "EUR",
     paymentToken: "tok_ok",
-    lines: [{ sku: "BOOK-DDD", quantity: 1, unitPrice: 42.5 }],
+    lines: [{ sku: "BOOK-DDD", quantity: 1 }], // priced by Orders from deploy/catalog.json
   };
   const sent = Date.now();
   const response = http.post(`${ordersUrl}/orders`, JSON.stringify(order), {
-    headers: { "Content-Type": "application/json", Authorization: `Bearer ${data.token}` },
+    headers: {
+      "Content-Type": "application/json",
+      Authorization: `Bearer ${data.token}`,
+      "Idempotency-Key": `k6-${__VU}-${__ITER}-${sent}`,
+    },
   });
   if (!check(response, { "order accepted (202)": (r) => r.status === 202 })) return;
 

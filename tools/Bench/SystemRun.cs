@@ -29,9 +29,10 @@ public static class SystemRun
                 Content = JsonContent.Create(new
                 {
                     customerEmail = "bench@example.com", currency = "EUR", paymentToken = "tok_ok",
-                    lines = new[] { new { sku = "BOOK-DDD", quantity = 1, unitPrice = 42.50m } },
+                    lines = new[] { new { sku = "BOOK-DDD", quantity = 1 } },
                 }),
             };
+            request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await token.GetAsync(cancellation));
             using var response = await http.SendAsync(request, cancellation);
             if (response.StatusCode != HttpStatusCode.Accepted) return null;

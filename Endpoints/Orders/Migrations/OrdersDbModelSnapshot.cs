@@ -22,6 +22,41 @@ namespace Conveyor.Orders.Migrations
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("Conveyor.Orders.CatalogItem", b =>
+                {
+                    b.Property<string>("Sku")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("sku");
+
+                    b.Property<bool>("Active")
+                        .HasColumnType("boolean")
+                        .HasColumnName("active");
+
+                    b.Property<string>("Currency")
+                        .IsRequired()
+                        .HasMaxLength(3)
+                        .HasColumnType("character(3)")
+                        .HasColumnName("currency")
+                        .IsFixedLength();
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("name");
+
+                    b.Property<decimal>("UnitPrice")
+                        .HasPrecision(19, 4)
+                        .HasColumnType("numeric(19,4)")
+                        .HasColumnName("unit_price");
+
+                    b.HasKey("Sku")
+                        .HasName("pk_catalog_items");
+
+                    b.ToTable("catalog_items", (string)null);
+                });
+
             modelBuilder.Entity("Conveyor.Orders.Order", b =>
                 {
                     b.Property<Guid>("Id")
@@ -120,9 +155,9 @@ namespace Conveyor.Orders.Migrations
                     b.HasIndex("CustomerId")
                         .HasDatabaseName("ix_orders_customer_id");
 
-                    b.HasIndex("IdempotencyKey")
+                    b.HasIndex("CustomerId", "IdempotencyKey")
                         .IsUnique()
-                        .HasDatabaseName("ix_orders_idempotency_key");
+                        .HasDatabaseName("ix_orders_customer_id_idempotency_key");
 
                     b.ToTable("orders", (string)null);
                 });
