@@ -19,6 +19,7 @@ builder.Services.AddSingleton(options);
 builder.Services.AddSingleton<IngestionStatus>();
 builder.Services.AddHostedService<IngestErrorQueue>();
 builder.Services.AddHostedService<PurgeExpiredMessages>();
+builder.Services.AddHostedService<ReturnUnconfirmedRetries>();
 builder.Services.AddHostedService<FailedMessageGauges>();
 builder.Services.AddSingleton<RetrySender>();
 builder.Services.AddScoped<RetryFailedMessages>();

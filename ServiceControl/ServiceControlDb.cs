@@ -26,6 +26,7 @@ public sealed class ServiceControlDb(DbContextOptions<ServiceControlDb> options)
             message.HasKey(m => m.Id);
             message.Property(m => m.MessageId).HasMaxLength(200);
             message.Property(m => m.StorageNote).HasMaxLength(4000);
+            message.Property(m => m.StatusNote).HasMaxLength(1000);
             message.Property(m => m.Status).HasConversion<string>().HasMaxLength(16);
             message.Property(m => m.Headers).HasColumnType("jsonb").HasConversion(
                 h => JsonSerializer.Serialize(h, JsonSerializerOptions.Default),

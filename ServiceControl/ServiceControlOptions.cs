@@ -23,6 +23,15 @@ public sealed class ServiceControlOptions
     /// </summary>
     public Uri? RabbitMqManagementUri { get; set; }
 
+    /// <summary>
+    /// A retry the endpoint has not confirmed within this time (the message or its confirmation was lost) goes back
+    /// to the list as Unresolved, saying so: nothing waits for ever.
+    /// </summary>
+    public TimeSpan RetryConfirmationTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How often unconfirmed retries are looked for.</summary>
+    public TimeSpan RetryConfirmationCheckInterval { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Failed messages taken from <c>error</c> before any is stored (and acknowledged).</summary>
     public ushort IngestionPrefetch { get; set; } = 50;
 
@@ -34,6 +43,8 @@ public sealed class ServiceControlOptions
         if (options.RetentionCheckInterval <= TimeSpan.Zero) errors.Add($"{Section}:RetentionCheckInterval must be positive.");
         if (options.HeartbeatGracePeriod <= TimeSpan.Zero) errors.Add($"{Section}:HeartbeatGracePeriod must be positive.");
         if (options.QueueLengthPollInterval <= TimeSpan.Zero) errors.Add($"{Section}:QueueLengthPollInterval must be positive.");
+        if (options.RetryConfirmationTimeout <= TimeSpan.Zero) errors.Add($"{Section}:RetryConfirmationTimeout must be positive.");
+        if (options.RetryConfirmationCheckInterval <= TimeSpan.Zero) errors.Add($"{Section}:RetryConfirmationCheckInterval must be positive.");
         if (options.IngestionPrefetch == 0) errors.Add($"{Section}:IngestionPrefetch must be at least 1.");
         if (errors.Count > 0) throw new InvalidOperationException(string.Join(" ", errors));
         return options;

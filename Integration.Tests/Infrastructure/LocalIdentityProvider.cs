@@ -25,7 +25,7 @@ public sealed class LocalIdentityProvider : IAsyncDisposable
         var output = Path.Combine(RunningSystem.FindRepositoryRoot(), "tools", "IdentityProvider", "bin", configuration, "net10.0");
         var process = await ExternalProcess.StartAsync($"identity provider :{port}", "dotnet", [Path.Combine(output, "Conveyor.IdentityProvider.dll")],
             new Uri($"http://127.0.0.1:{port}/health/ready"),
-            new Dictionary<string, string> { ["Urls"] = $"http://127.0.0.1:{port}", ["Realm__RoleClaimShape"] = roleClaimShape },
+            new Dictionary<string, string> { ["Urls"] = $"http://127.0.0.1:{port}", ["Realm__RoleClaimShape"] = roleClaimShape, ["ASPNETCORE_ENVIRONMENT"] = "Development" },
             output);
         return new LocalIdentityProvider(process, new Uri($"http://127.0.0.1:{port}/realms/conveyor"));
     }

@@ -18,6 +18,13 @@ public class NoMessageWedgesServiceControl : SystemFixture
 {
     private ServiceControlClient _serviceControl = null!;
 
+    // A retry unconfirmed for 3 s goes back to the list (the default is 10 minutes).
+    protected override IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>
+    {
+        ["ServiceControl__RetryConfirmationTimeout"] = "00:00:03",
+        ["ServiceControl__RetryConfirmationCheckInterval"] = "00:00:01",
+    };
+
     [OneTimeSetUp]
     public void ConnectTheTools() => _serviceControl = ServiceControlClient.ForRunningSystem();
 
@@ -57,6 +64,31 @@ public class NoMessageWedgesServiceControl : SystemFixture
             else Assert.That(stored.GetProperty("storageNote").GetString(), Does.Contain(noted).And.Contain(header));
             Assert.That(ingestion.ToString(), Does.Not.Contain(messageId), "no store failure reported for it");
         });
+    }
+
+    [Test]
+    public async Task A_retry_the_endpoint_never_confirms_goes_back_to_the_list_with_the_reason()
+    {
+        var (_, messageId) = await FailedMessages.SendInvalidOrderPlacedAsync();
+        var failed = await _serviceControl.WaitForAsync(m => m.GetProperty("messageId").GetString() == messageId, "the failure stored");
+        var id = ServiceControlClient.IdOf(failed);
+        await System.StopAsync("payments");
+        try
+        {
+            var retry = await _serviceControl.PostAsync($"/api/failed-messages/{id}/retry");
+            var back = await _serviceControl.WaitForStatusAsync(id, "Unresolved", d => d.GetProperty("statusNote").ValueKind == JsonValueKind.String);
+
+            Assert.Multiple(() =>
+            {
+                Assert.That(retry.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
+                Assert.That(back.GetProperty("statusNote").GetString(), Does.Contain("not confirmed"));
+                Assert.That(back.GetProperty("summary").GetProperty("retryCount").GetInt32(), Is.EqualTo(1));
+            });
+        }
+        finally
+        {
+            await System.StartAgainAsync("payments");
+        }
     }
 
     [TestCase("page=2147483647&pageSize=500")]

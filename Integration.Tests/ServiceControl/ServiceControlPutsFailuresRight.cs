@@ -336,6 +336,42 @@ public class ServiceControlPutsFailuresRight : SystemFixture
     }
 
     [Test]
+    public async Task The_audit_log_takes_new_entries_and_refuses_every_change_even_from_ServiceControls_own_role()
+    {
+        var (_, messageId) = await FailedMessages.SendInvalidOrderPlacedAsync();
+        var failed = await _serviceControl.WaitForAsync(m => m.GetProperty("messageId").GetString() == messageId, "the failure stored");
+        var archived = await _serviceControl.PostAsync($"/api/failed-messages/{ServiceControlClient.IdOf(failed)}/archive");
+        var entries = await Sql.ScalarAsync<long>(RunningSystem.ServiceControlDatabase, "select count(*) from audit_log");
+
+        async Task<string?> Refusal(string sql)
+        {
+            try
+            {
+                await Sql.ExecuteAsync(RunningSystem.ServiceControlDatabase, sql);
+                return null;
+            }
+            catch (Npgsql.PostgresException ex)
+            {
+                return ex.SqlState;
+            }
+        }
+
+        var update = await Refusal("update audit_log set detail = 'rewritten', operator_name = 'someone else'");
+        var delete = await Refusal("delete from audit_log");
+        var truncate = await Refusal("truncate audit_log");
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(archived.StatusCode, Is.EqualTo(HttpStatusCode.Accepted), "an action still writes its entry");
+            Assert.That(entries, Is.GreaterThan(0));
+            Assert.That(update, Is.EqualTo("42501"), "UPDATE refused");
+            Assert.That(delete, Is.EqualTo("42501"), "DELETE refused");
+            Assert.That(truncate, Is.EqualTo("42501"), "TRUNCATE refused");
+            Assert.That(await Sql.ScalarAsync<long>(RunningSystem.ServiceControlDatabase, "select count(*) from audit_log where detail = 'rewritten'"), Is.Zero);
+        });
+    }
+
+    [Test]
     public async Task An_endpoint_that_stops_is_reported_down_within_the_grace_period_and_up_again_after_it_restarts()
     {
         string StateOf(IEnumerable<JsonElement> instances, string endpoint) =>

@@ -62,6 +62,9 @@ public sealed class FailedMessage
 
     public List<FailureRecord> Failures { get; set; } = [];
 
+    /// <summary>Why the message is in its status when that is not self-evident (a retry that was never confirmed).</summary>
+    public string? StatusNote { get; set; }
+
     /// <summary>What had to change for the message to be stored (NUL characters, invalid UTF-8, oversized headers), if anything.</summary>
     public string? StorageNote { get; set; }
 
@@ -88,6 +91,7 @@ public sealed class FailedMessage
         {
             Status = FailedMessageStatus.Unresolved;
             Resolution = null;
+            StatusNote = null;
             StatusChangedAt = failure.FailedAt;
         }
 
@@ -106,6 +110,7 @@ public sealed class FailedMessage
     public void RetryIssued(DateTimeOffset now)
     {
         Status = FailedMessageStatus.RetryIssued;
+        StatusNote = null;
         RetryCount++;
         StatusChangedAt = now;
     }
@@ -118,6 +123,7 @@ public sealed class FailedMessage
     {
         if (Status is not (FailedMessageStatus.RetryIssued or FailedMessageStatus.Unresolved) || handledAt < LastFailedAt) return false;
         Status = FailedMessageStatus.Resolved;
+        StatusNote = null;
         Resolution = "retried";
         StatusChangedAt = handledAt;
         return true;

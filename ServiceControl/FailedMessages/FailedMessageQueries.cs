@@ -32,7 +32,8 @@ public sealed record FailedMessageDetail(
     Guid? EditedAs,
     DateTimeOffset StatusChangedAt,
     IReadOnlyList<FailureView> Failures,
-    string? StorageNote);
+    string? StorageNote,
+    string? StatusNote);
 
 public sealed record Page<T>(IReadOnlyList<T> Items, int Total, int PageNumber, int PageSize)
 {
@@ -91,7 +92,8 @@ public sealed class FailedMessageQueries(ServiceControlDb db)
             m.EditedAs,
             m.StatusChangedAt,
             m.Failures.OrderByDescending(f => f.Number).Select(f => new FailureView(f.Number, f.FailedAt, f.Endpoint, f.Attempts, f.ExceptionType, f.ExceptionMessage, f.StackTrace)).ToList(),
-            m.StorageNote);
+            m.StorageNote,
+            m.StatusNote);
     }
 
     public async Task<FailedMessageCounts> CountsAsync(CancellationToken cancellation)

@@ -147,6 +147,11 @@ namespace Conveyor.ServiceControl.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("status_changed_at");
 
+                    b.Property<string>("StatusNote")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)")
+                        .HasColumnName("status_note");
+
                     b.Property<string>("StorageNote")
                         .HasMaxLength(4000)
                         .HasColumnType("character varying(4000)")

@@ -15,8 +15,17 @@ using static OpenIddict.Abstractions.OpenIddictConstants;
 // deploy/keycloak/conveyor-realm.json, for running and testing Conveyor where Keycloak cannot run. Its keys
 // are ephemeral (new on every start) and its users and secrets are the realm file's development defaults.
 var builder = WebApplication.CreateBuilder(args);
+if (!builder.Environment.IsDevelopment())
+{
+    // It signs tokens for the realm file's published development passwords: anywhere but a developer's machine
+    // (or the tests) that is a way in for anyone. Keycloak is the provider everywhere else.
+    Console.Error.WriteLine($"The local identity provider is a development component and runs only with ASPNETCORE_ENVIRONMENT=Development (this is {builder.Environment.EnvironmentName}). Use Keycloak (deploy/keycloak).");
+    return 2;
+}
+
 // Its address, unless one is given (./build.sh and the tests give theirs): the topology's.
-if (builder.Configuration["Urls"] is null) builder.WebHost.UseUrls($"http://127.0.0.1:{SystemTopology.IdentityProvider.Port}");
+var urls = builder.Configuration["Urls"] ?? $"http://127.0.0.1:{SystemTopology.IdentityProvider.Port}";
+builder.WebHost.UseUrls(urls);
 
 var realm = Realm.Load(builder.Configuration["Realm:File"] ?? Path.Combine(AppContext.BaseDirectory, "conveyor-realm.json"));
 // "flat": roles in a "roles" array claim. "keycloak": Keycloak's shape, {"realm_access": {"roles": [...]}}.
@@ -24,6 +33,16 @@ var claimShape = builder.Configuration["Realm:RoleClaimShape"] ?? "flat";
 if (claimShape is not ("flat" or "keycloak")) throw new InvalidOperationException("Realm:RoleClaimShape must be 'flat' or 'keycloak'.");
 var realmPath = $"/realms/{realm.Name}";
 var loginPath = $"{realmPath}/login-actions/authenticate";
+// The issuer is the realm's URL, as Keycloak's is and as OpenID Connect discovery requires (the document at
+// {issuer}/.well-known/openid-configuration names that same issuer): any standard client finds it from there.
+var listenAt = urls.Split(';')[0].TrimEnd('/');
+if (builder.Configuration["Realm:Issuer"] is null && (listenAt.Contains("://+") || listenAt.Contains("://*") || listenAt.Contains("://0.0.0.0") || listenAt.Contains("://[::]")))
+{
+    Console.Error.WriteLine($"Listening on every address ({listenAt}), the provider cannot tell its own URL: set Realm:Issuer to the realm URL clients use.");
+    return 2;
+}
+
+var issuer = new Uri(builder.Configuration["Realm:Issuer"] ?? $"{listenAt}{realmPath}");
 
 // The browser session at the provider (Keycloak's SSO session): a cookie set by the login page. Its name
 // differs from every Conveyor host's, because cookies are shared across ports on one host name.
@@ -48,6 +67,7 @@ builder.Services.AddOpenIddict()
             .SetAuthorizationEndpointUris($"{realmPath[1..]}/protocol/openid-connect/auth")
             .SetTokenEndpointUris($"{realmPath[1..]}/protocol/openid-connect/token")
             .SetEndSessionEndpointUris($"{realmPath[1..]}/protocol/openid-connect/logout");
+        options.SetIssuer(issuer);
         options.AllowAuthorizationCodeFlow().RequireProofKeyForCodeExchange()
             .AllowClientCredentialsFlow()
             .AllowPasswordFlow();
@@ -202,6 +222,7 @@ app.MapMethods($"{realmPath}/protocol/openid-connect/logout", [HttpMethods.Get, 
 });
 
 app.Run();
+return 0;
 
 ClaimsPrincipal Principal(RealmUser user, string clientId, IEnumerable<string> scopes)
 {
