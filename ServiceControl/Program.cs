@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.DataProtection;
 using Conveyor.Hosting;
 using Conveyor.Topology;
 using Conveyor.ServiceControl;
@@ -39,6 +40,8 @@ builder.Services.AddHostedService(sp => sp.GetRequiredService<QueueLengths>());
 builder.Services.AddHealthChecks().AddCheck<IngestionStatus>("ingestion", tags: [EndpointHealth.ReadyTag]);
 builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
 builder.AddPulseSignIn();
+// In the database, not on the pod's disk: a rollout or a second replica keeps everyone signed in.
+builder.Services.AddDataProtection().PersistKeysToDbContext<ServiceControlDb>().SetApplicationName("conveyor-servicecontrol");
 builder.Services.AddRazorPages(pages =>
 {
     // Reading Pulse needs support or ops; PulsePage lets only ops post actions.

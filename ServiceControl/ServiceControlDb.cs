@@ -3,6 +3,7 @@ using Conveyor.Hosting;
 using Conveyor.ServiceControl.EndpointHealth;
 using Conveyor.ServiceControl.FailedMessages;
 using Conveyor.ServiceControl.Operators;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.ChangeTracking;
 using Microsoft.EntityFrameworkCore.Design;
@@ -10,8 +11,11 @@ using Microsoft.EntityFrameworkCore.Design;
 namespace Conveyor.ServiceControl;
 
 /// <summary>ServiceControl's own database: failed messages with their failure history, redirects, endpoint instances, the audit log.</summary>
-public sealed class ServiceControlDb(DbContextOptions<ServiceControlDb> options) : DbContext(options)
+public sealed class ServiceControlDb(DbContextOptions<ServiceControlDb> options) : DbContext(options), IDataProtectionKeyContext
 {
+    /// <summary>The keys Pulse's session and antiforgery cookies are protected with, shared by every instance and kept over restarts.</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+
     public DbSet<FailedMessage> FailedMessages => Set<FailedMessage>();
     public DbSet<FailureRecord> Failures => Set<FailureRecord>();
     public DbSet<RetryRedirect> RetryRedirects => Set<RetryRedirect>();

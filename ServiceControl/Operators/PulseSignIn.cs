@@ -38,8 +38,11 @@ public static class PulseSignIn
                 // Not ASP.NET Core's default name: cookies are shared by every port of a host name.
                 cookie.Cookie.Name = "conveyor-pulse";
                 cookie.Cookie.SameSite = SameSiteMode.Lax;
+                // An absolute lifetime: Pulse refreshes itself every few seconds, and a sliding session would
+                // renew on every refresh and never end. Once it ends the operator signs in at the provider again,
+                // which is where a disabled user or a removed role takes effect.
                 cookie.ExpireTimeSpan = pulse.GetValue("SessionLifetime", TimeSpan.FromHours(8));
-                cookie.SlidingExpiration = true;
+                cookie.SlidingExpiration = false;
                 cookie.AccessDeniedPath = "/access-denied";
                 cookie.ForwardChallenge = OidcScheme;
             })

@@ -1,0 +1,68 @@
+using System.Net;
+using Integration.Tests.Infrastructure;
+using Integration.Tests.System;
+
+namespace Integration.Tests.Pulse;
+
+/// <summary>
+/// Pulse's session as the cookie alone sees it (no provider session to sign back in silently): it survives a restart
+/// of ServiceControl, because the keys protecting it are in ServiceControl's database, and it ends after its
+/// lifetime however often it is used, because nothing renews it. Here the lifetime is 45 s (8 h by default).
+/// </summary>
+public class PulseSessionsEnd : PulseFixture
+{
+    protected override IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>
+    {
+        ["Pulse__SessionLifetime"] = "00:00:45",
+    };
+
+    /// <summary>An HTTP client holding only Olivia's Pulse cookies, following no redirect.</summary>
+    private async Task<HttpClient> WithPulseCookiesAsync()
+    {
+        var cookies = new CookieContainer();
+        foreach (var cookie in await Page.Context.CookiesAsync())
+        {
+            if (cookie.Name.StartsWith("conveyor-pulse", StringComparison.Ordinal)) cookies.Add(RunningSystem.ServiceControlApi, new Cookie(cookie.Name, cookie.Value, cookie.Path));
+        }
+
+        Assert.That(cookies.Count, Is.GreaterThan(0), "signed in, the browser holds Pulse's session cookie");
+        return new HttpClient(new HttpClientHandler { CookieContainer = cookies, AllowAutoRedirect = false }) { BaseAddress = RunningSystem.ServiceControlApi };
+    }
+
+    private static bool SignedIn(HttpResponseMessage response) => response.StatusCode == HttpStatusCode.OK;
+
+    private static bool SentToTheProvider(HttpResponseMessage response) =>
+        response.StatusCode == HttpStatusCode.Redirect && response.Headers.Location?.ToString().StartsWith(RunningSystem.Authority.ToString(), StringComparison.Ordinal) == true;
+
+    [Test, Order(1)]
+    public async Task A_session_survives_a_restart_of_ServiceControl()
+    {
+        using var pulse = await WithPulseCookiesAsync();
+        var before = await pulse.GetAsync("/");
+
+        await System.StopAsync("servicecontrol");
+        await System.StartAgainAsync("servicecontrol");
+        var after = await pulse.GetAsync("/");
+        // Where the keys are: a pod's disk would lose them at every rollout (the local run's home folder would not).
+        var keys = await Sql.ScalarAsync<long>(RunningSystem.ServiceControlDatabase, "select count(*) from data_protection_keys");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(keys, Is.GreaterThan(0), "the session keys are in ServiceControl's database");
+            Assert.That(SignedIn(before), before.StatusCode.ToString());
+            Assert.That(SignedIn(after), $"after the restart: {after.StatusCode} {after.Headers.Location}");
+        });
+    }
+
+    [Test, Order(2)]
+    public async Task However_often_Pulse_is_used_its_session_ends_after_its_lifetime_and_the_provider_is_asked_again()
+    {
+        using var pulse = await WithPulseCookiesAsync();
+
+        // Pulse's own refresh asks every 3 s; a sliding session would be renewed by it for ever.
+        var ended = await TestEnvironment.Eventually(() => pulse.GetAsync("/"), SentToTheProvider,
+            "the session to end (a redirect to the provider)", TimeSpan.FromSeconds(120));
+
+        Assert.That(ended.Headers.Location!.AbsolutePath, Does.EndWith("/protocol/openid-connect/auth"));
+    }
+}
