@@ -119,45 +119,61 @@ public class TheEdgeRefusesWhatItShould : SystemFixture
     public async Task Every_hostile_or_malformed_request_is_a_4xx_problem_and_writes_no_order()
     {
         var ordersBefore = await Sql.ScalarAsync<long>(RunningSystem.OrdersDatabase, "select count(*) from orders");
-        var results = new List<(string What, HttpStatusCode Status, string? MediaType)>();
+        var results = new List<(string What, HttpStatusCode Expected, HttpStatusCode Status, string? MediaType)>();
 
         foreach (var (what, body) in HostileOrders())
         {
             // Each with a key of its own, so it is refused for what is wrong with it, not for a missing key.
             var response = await Api.SendAsync(Post(new StringContent(body, Encoding.UTF8, "application/json")));
-            results.Add((what, response.StatusCode, response.Content.Headers.ContentType?.MediaType));
+            results.Add((what, HttpStatusCode.BadRequest, response.StatusCode, response.Content.Headers.ContentType?.MediaType));
         }
 
-        async Task Send(string what, HttpRequestMessage request)
+        async Task Send(string what, HttpStatusCode expected, HttpRequestMessage request, HttpClient? client = null)
         {
-            var response = await Api.SendAsync(request);
-            results.Add((what, response.StatusCode, response.Content.Headers.ContentType?.MediaType));
+            var response = await (client ?? Api).SendAsync(request);
+            results.Add((what, expected, response.StatusCode, response.Content.Headers.ContentType?.MediaType));
         }
 
-        await Send("no content type", Post(new ByteArrayContent(Encoding.UTF8.GetBytes(Valid))));
-        await Send("form instead of JSON", Post(new FormUrlEncodedContent([new("customerId", "x")])));
-        await Send("XML", Post(new StringContent("<order/>", Encoding.UTF8, "application/xml")));
-        await Send("body over the limit", Post(new StringContent(With("customerId", $"\"customerId\": \"{new string('c', 20_000)}\""), Encoding.UTF8, "application/json")));
-        await Send("no idempotency key", Post(new StringContent(Valid, Encoding.UTF8, "application/json"), idempotencyKey: null));
-        await Send("empty idempotency key", Post(new StringContent(Valid, Encoding.UTF8, "application/json"), idempotencyKey: ""));
-        await Send("huge idempotency key", Post(new StringContent(Valid, Encoding.UTF8, "application/json"), idempotencyKey: new string('k', 201)));
-        await Send("order id not a GUID", new HttpRequestMessage(HttpMethod.Get, "/orders/1%20OR%201=1"));
-        await Send("order id script", new HttpRequestMessage(HttpMethod.Get, "/orders/%3Cscript%3E"));
-        await Send("cancel an unknown order", new HttpRequestMessage(HttpMethod.Post, $"/orders/{Guid.NewGuid()}/cancel"));
-        await Send("wrong method", new HttpRequestMessage(HttpMethod.Delete, "/orders"));
-        await Send("unknown path", new HttpRequestMessage(HttpMethod.Get, "/orders/../../etc/passwd"));
+        await Send("no content type", HttpStatusCode.UnsupportedMediaType, Post(new ByteArrayContent(Encoding.UTF8.GetBytes(Valid))));
+        await Send("form instead of JSON", HttpStatusCode.UnsupportedMediaType, Post(new FormUrlEncodedContent([new("customerId", "x")])));
+        await Send("XML", HttpStatusCode.UnsupportedMediaType, Post(new StringContent("<order/>", Encoding.UTF8, "application/xml")));
+        await Send("body over the limit", HttpStatusCode.RequestEntityTooLarge, Post(new StringContent(With("customerId", $"\"customerId\": \"{new string('c', 20_000)}\""), Encoding.UTF8, "application/json")));
+        await Send("no idempotency key", HttpStatusCode.BadRequest, Post(new StringContent(Valid, Encoding.UTF8, "application/json"), idempotencyKey: null));
+        await Send("empty idempotency key", HttpStatusCode.BadRequest, Post(new StringContent(Valid, Encoding.UTF8, "application/json"), idempotencyKey: ""));
+        await Send("huge idempotency key", HttpStatusCode.BadRequest, Post(new StringContent(Valid, Encoding.UTF8, "application/json"), idempotencyKey: new string('k', 201)));
+        await Send("order id not a GUID", HttpStatusCode.NotFound, new HttpRequestMessage(HttpMethod.Get, "/orders/1%20OR%201=1"));
+        await Send("order id script", HttpStatusCode.NotFound, new HttpRequestMessage(HttpMethod.Get, "/orders/%3Cscript%3E"));
+        await Send("cancel an unknown order", HttpStatusCode.NotFound, new HttpRequestMessage(HttpMethod.Post, $"/orders/{Guid.NewGuid()}/cancel"));
+        await Send("wrong method", HttpStatusCode.MethodNotAllowed, new HttpRequestMessage(HttpMethod.Delete, "/orders"));
+        await Send("unknown path", HttpStatusCode.NotFound, new HttpRequestMessage(HttpMethod.Get, "/orders/../../etc/passwd"));
+        using (var anonymous = new HttpClient { BaseAddress = RunningSystem.OrdersApi })
+        {
+            await Send("no token", HttpStatusCode.Unauthorized, Post(new StringContent(Valid, Encoding.UTF8, "application/json")), anonymous);
+        }
+
+        using (var operatorClient = Tokens.ClientAs("olivia", RunningSystem.OrdersApi))
+        {
+            await Send("a token without the customer role", HttpStatusCode.Forbidden, Post(new StringContent(Valid, Encoding.UTF8, "application/json")), operatorClient);
+        }
+
+        // The one request that places an order (counted below), then its key reused for another body.
+        var key = Guid.NewGuid().ToString();
+        var placed = await Api.SendAsync(Post(new StringContent(Valid, Encoding.UTF8, "application/json"), key));
+        Assert.That(placed.StatusCode, Is.EqualTo(HttpStatusCode.Accepted), await placed.Content.ReadAsStringAsync());
+        await Send("an idempotency key reused for another body", HttpStatusCode.UnprocessableEntity,
+            Post(new StringContent(With("quantity", "\"quantity\": 2"), Encoding.UTF8, "application/json"), key));
 
         var ordersAfter = await Sql.ScalarAsync<long>(RunningSystem.OrdersDatabase, "select count(*) from orders");
         Assert.Multiple(() =>
         {
             Assert.That(results, Has.Count.GreaterThanOrEqualTo(50));
-            foreach (var (what, status, mediaType) in results)
+            foreach (var (what, expected, status, mediaType) in results)
             {
-                Assert.That((int)status, Is.InRange(400, 499), what);
+                Assert.That(status, Is.EqualTo(expected), what);
                 Assert.That(mediaType, Is.EqualTo("application/problem+json"), what);
             }
 
-            Assert.That(ordersAfter, Is.EqualTo(ordersBefore), "no order row was written");
+            Assert.That(ordersAfter, Is.EqualTo(ordersBefore + 1), "no order row was written but the one placed on purpose");
         });
         TestContext.Progress.WriteLine($"{results.Count} hostile requests: " + string.Join(", ", results.GroupBy(r => (int)r.Status).Select(g => $"{g.Count()}×{g.Key}")));
     }
