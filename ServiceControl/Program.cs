@@ -21,6 +21,7 @@ builder.Services.AddSingleton<IngestionStatus>();
 builder.Services.AddHostedService<IngestErrorQueue>();
 builder.Services.AddHostedService<PurgeExpiredMessages>();
 builder.Services.AddHostedService<ReturnUnconfirmedRetries>();
+builder.Services.AddHostedService<ForgetLongGoneInstances>();
 builder.Services.AddHostedService<FailedMessageGauges>();
 builder.Services.AddSingleton<RetrySender>();
 builder.Services.AddScoped<RetryFailedMessages>();

@@ -32,6 +32,12 @@ public sealed class ServiceControlOptions
     /// <summary>How often unconfirmed retries are looked for.</summary>
     public TimeSpan RetryConfirmationCheckInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// An endpoint instance silent for this long is forgotten, with its throughput: a replaced host or a rescheduled
+    /// pod is not down, it is gone. Until then it shows as down.
+    /// </summary>
+    public TimeSpan ForgetInstancesSilentFor { get; set; } = TimeSpan.FromDays(1);
+
     /// <summary>Failed messages taken from <c>error</c> before any is stored (and acknowledged).</summary>
     public ushort IngestionPrefetch { get; set; } = 50;
 
@@ -45,6 +51,7 @@ public sealed class ServiceControlOptions
         if (options.QueueLengthPollInterval <= TimeSpan.Zero) errors.Add($"{Section}:QueueLengthPollInterval must be positive.");
         if (options.RetryConfirmationTimeout <= TimeSpan.Zero) errors.Add($"{Section}:RetryConfirmationTimeout must be positive.");
         if (options.RetryConfirmationCheckInterval <= TimeSpan.Zero) errors.Add($"{Section}:RetryConfirmationCheckInterval must be positive.");
+        if (options.ForgetInstancesSilentFor <= options.HeartbeatGracePeriod) errors.Add($"{Section}:ForgetInstancesSilentFor must be longer than HeartbeatGracePeriod.");
         if (options.IngestionPrefetch == 0) errors.Add($"{Section}:IngestionPrefetch must be at least 1.");
         if (errors.Count > 0) throw new InvalidOperationException(string.Join(" ", errors));
         return options;

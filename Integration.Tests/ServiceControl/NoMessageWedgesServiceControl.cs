@@ -23,6 +23,9 @@ public class NoMessageWedgesServiceControl : SystemFixture
     {
         ["ServiceControl__RetryConfirmationTimeout"] = "00:00:03",
         ["ServiceControl__RetryConfirmationCheckInterval"] = "00:00:01",
+        // An instance silent for 10 s is forgotten (the default is a day); the test timings' grace period is 4 s.
+        ["ServiceControl__ForgetInstancesSilentFor"] = "00:00:10",
+        ["ServiceControl__RetentionCheckInterval"] = "00:00:01",
     };
 
     [OneTimeSetUp]
@@ -88,6 +91,31 @@ public class NoMessageWedgesServiceControl : SystemFixture
         finally
         {
             await System.StartAgainAsync("payments");
+        }
+    }
+
+    [Test]
+    public async Task An_instance_silent_for_longer_than_configured_is_forgotten_with_its_throughput()
+    {
+        static bool Lists(JsonElement endpoints, string endpoint) => endpoints.EnumerateArray().Any(i => i.GetProperty("endpoint").GetString() == endpoint);
+
+        await TestEnvironment.Eventually(() => _serviceControl.Http.GetFromJsonAsync<JsonElement>("/api/endpoints"), e => Lists(e, "notifications"), "Notifications reporting");
+        await System.StopAsync("notifications");
+        try
+        {
+            var endpoints = await TestEnvironment.Eventually(() => _serviceControl.Http.GetFromJsonAsync<JsonElement>("/api/endpoints"), e => !Lists(e, "notifications"),
+                "the stopped instance forgotten", TimeSpan.FromSeconds(60));
+            var monitoring = await _serviceControl.Http.GetFromJsonAsync<JsonElement>("/api/monitoring");
+
+            Assert.Multiple(() =>
+            {
+                Assert.That(Lists(endpoints, "orders"), "the running ones stay");
+                Assert.That(monitoring.GetProperty("endpoints").EnumerateArray().Select(e => e.GetProperty("endpoint").GetString()), Has.None.EqualTo("notifications"), "nor is its throughput kept");
+            });
+        }
+        finally
+        {
+            await System.StartAgainAsync("notifications");
         }
     }
 

@@ -55,6 +55,17 @@ public sealed class EndpointThroughput
             attempts > 0 ? (b.ProcessingMilliseconds - a.ProcessingMilliseconds) / attempts : null);
     }
 
+    /// <summary>Drops the instances that sent nothing since <paramref name="silentSince"/>: pods come and go, and their names with them.</summary>
+    public int Forget(DateTimeOffset silentSince)
+    {
+        lock (_lock)
+        {
+            var gone = _instances.Where(i => i.Value.Last.SentAt < silentSince).Select(i => i.Key).ToList();
+            foreach (var key in gone) _instances.Remove(key);
+            return gone.Count;
+        }
+    }
+
     public IReadOnlyList<(string Endpoint, string Host, IReadOnlyList<ThroughputSample> Samples)> Snapshot()
     {
         lock (_lock)
