@@ -176,7 +176,7 @@ internal sealed record FailedMessageReceipt(FailedMessage Message, FailureRecord
     public static FailedMessageReceipt Read(IReadOnlyBasicProperties properties, byte[] body, DateTimeOffset receivedAt)
     {
         var changes = new List<string>();
-        var receipt = Read(new MessageProperties
+        return Read(new MessageProperties
         {
             MessageId = properties.MessageId,
             CorrelationId = properties.CorrelationId,
@@ -186,13 +186,12 @@ internal sealed record FailedMessageReceipt(FailedMessage Message, FailureRecord
             ReplyTo = properties.ReplyTo,
             AppId = properties.AppId,
             Priority = properties.Priority,
-        }, AmqpHeaders.ToText(properties.Headers, changes), body, receivedAt, properties.UserId);
-        if (changes.Count > 0) receipt.Message.StorageNote = Storable.Note([.. changes, .. receipt.Message.StorageNote is { } more ? [more] : Array.Empty<string>()]);
-        return receipt;
+        }, AmqpHeaders.ToText(properties.Headers, changes), body, receivedAt, properties.UserId, changes);
     }
 
     /// <param name="publishedBy">The broker user that put the message into <c>error</c> (AMQP <c>user_id</c>, which the broker vouches for).</param>
-    public static FailedMessageReceipt Read(MessageProperties properties, Dictionary<string, string?> headers, byte[] body, DateTimeOffset receivedAt, string? publishedBy)
+    /// <param name="changes">What reading the AMQP headers already had to change (invalid UTF-8), for the storage note.</param>
+    public static FailedMessageReceipt Read(MessageProperties properties, Dictionary<string, string?> headers, byte[] body, DateTimeOffset receivedAt, string? publishedBy, List<string>? changes = null)
     {
         string? Header(string name) => headers.TryGetValue(name, out var value) && !string.IsNullOrEmpty(value) ? value : null;
 
@@ -256,7 +255,7 @@ internal sealed record FailedMessageReceipt(FailedMessage Message, FailureRecord
         }
 
         failure.FailedMessageId = message.Id;
-        MakeStorable(message, failure);
+        MakeStorable(message, failure, changes ?? []);
         return new FailedMessageReceipt(message, failure, untrusted);
     }
 
@@ -290,9 +289,8 @@ internal sealed record FailedMessageReceipt(FailedMessage Message, FailureRecord
     /// (a header of a megabyte) is changed so the record can be stored, and the change is noted on the record: a
     /// message that could not be stored would be requeued for ever. The body is stored byte for byte (bytea).
     /// </summary>
-    private static void MakeStorable(FailedMessage message, FailureRecord failure)
+    private static void MakeStorable(FailedMessage message, FailureRecord failure, List<string> changes)
     {
-        var changes = new List<string>();
         var headers = new Dictionary<string, string?>();
         foreach (var (name, value) in message.Headers)
         {
