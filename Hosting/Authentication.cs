@@ -20,6 +20,14 @@ public static class ConveyorRoles
     /// <summary>The customer a request acts for: the token's subject, never a value from the body.</summary>
     public static string? CustomerId(this ClaimsPrincipal user) => user.FindFirst("sub")?.Value;
 
+    /// <summary>
+    /// The customer's e-mail address, if the provider vouches for it: the token's <c>email</c> claim with
+    /// <c>email_verified</c> true (Keycloak's <c>email</c> client scope). Null when the address is missing or unverified.
+    /// </summary>
+    public static string? VerifiedEmail(this ClaimsPrincipal user) =>
+        user.FindFirst("email_verified")?.Value is { } verified && bool.TryParse(verified, out var yes) && yes
+            && user.FindFirst("email")?.Value is { Length: > 0 } email ? email : null;
+
     public static bool SeesEveryOrder(this ClaimsPrincipal user) => user.IsInRole(Support) || user.IsInRole(Ops);
 }
 

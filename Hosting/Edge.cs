@@ -26,18 +26,42 @@ public sealed class EdgeOptions
     /// <summary>Requests one client (its user, or its address when anonymous) may make per <see cref="RateWindow"/>.</summary>
     public int RequestsPerWindow { get; set; } = 600;
 
+    /// <summary>
+    /// Requests one address may make per <see cref="RateWindow"/>, counted before any token is looked at: a flood
+    /// of bad or missing tokens is refused without validating them. Above <see cref="RequestsPerWindow"/>, since
+    /// several users may share an address.
+    /// </summary>
+    public int AddressRequestsPerWindow { get; set; } = 6000;
+
     public TimeSpan RateWindow { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>Origins a browser may call the API from. None by default: cross-origin calls are refused.</summary>
     public string[] AllowedOrigins { get; set; } = [];
 
+    /// <summary>
+    /// The proxies (addresses or CIDR networks, e.g. the ingress controller's pod range) whose X-Forwarded-For and
+    /// X-Forwarded-Proto are believed: the client address the rate limits key on, the scheme that makes cookies
+    /// Secure and redirect URIs https. Anyone else's forwarded headers are ignored. Default: loopback only.
+    /// </summary>
+    public string[] TrustedProxies { get; set; } = [];
+
     public static EdgeOptions From(IConfiguration configuration)
     {
         var options = configuration.GetSection(Section).Get<EdgeOptions>() ?? new EdgeOptions();
         if (options.MaxRequestBodyBytes <= 0) throw new InvalidOperationException($"{Section}:MaxRequestBodyBytes must be positive.");
-        if (options.RequestsPerWindow <= 0 || options.RateWindow <= TimeSpan.Zero) throw new InvalidOperationException($"{Section}:RequestsPerWindow and RateWindow must be positive.");
+        if (options.RequestsPerWindow <= 0 || options.AddressRequestsPerWindow <= 0 || options.RateWindow <= TimeSpan.Zero)
+        {
+            throw new InvalidOperationException($"{Section}:RequestsPerWindow, AddressRequestsPerWindow and RateWindow must be positive.");
+        }
+
+        var notNetworks = options.TrustedProxies.Where(p => !TryNetwork(p, out _)).ToList();
+        if (notNetworks.Count > 0) throw new InvalidOperationException($"{Section}:TrustedProxies: {string.Join(", ", notNetworks)} is not an address or a CIDR network.");
         return options;
     }
+
+    /// <summary>A CIDR network, or one address as the network of just it.</summary>
+    internal static bool TryNetwork(string value, out System.Net.IPNetwork network) =>
+        System.Net.IPNetwork.TryParse(value.Contains('/') ? value : $"{value}/{(value.Contains(':') ? 128 : 32)}", out network);
 }
 
 /// <summary>
@@ -51,29 +75,19 @@ public static class Edge
     {
         var options = EdgeOptions.From(builder.Configuration);
         builder.Services.AddSingleton(options);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
+            // Nothing tells a client which server software to aim at.
+            kestrel.AddServerHeader = false;
+        });
 
+        builder.Services.AddSingleton(new AddressRateLimiter(Limiter(options, options.AddressRequestsPerWindow, context => $"address:{context.Connection.RemoteIpAddress}")));
         builder.Services.AddRateLimiter(limiter =>
         {
-            limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
-                // Probes and scrapes are never limited: an orchestrator and Prometheus must always be able to ask.
-                Telemetry.IsOperational(context.Request.Path)
-                    ? RateLimitPartition.GetNoLimiter("operational")
-                    : RateLimitPartition.GetFixedWindowLimiter(ClientOf(context), _ => new FixedWindowRateLimiterOptions
-                    {
-                        PermitLimit = options.RequestsPerWindow,
-                        Window = options.RateWindow,
-                        QueueLimit = 0,
-                    }));
+            limiter.GlobalLimiter = Limiter(options, options.RequestsPerWindow, ClientOf);
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            limiter.OnRejected = async (rejected, cancellation) =>
-            {
-                var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : options.RateWindow;
-                rejected.HttpContext.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-                await Results.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests",
-                    detail: $"At most {options.RequestsPerWindow} requests per {options.RateWindow.TotalSeconds:0} s per client; try again after the Retry-After delay.")
-                    .ExecuteAsync(rejected.HttpContext);
-            };
+            limiter.OnRejected = (rejected, _) => RejectAsync(rejected.HttpContext, rejected.Lease, options, options.RequestsPerWindow, "client");
         });
 
         builder.Services.AddExceptionHandler<DependencyUnavailable>();
@@ -85,9 +99,19 @@ public static class Edge
 
         builder.Services.Configure<ForwardedHeadersOptions>(forwarded =>
         {
-            // Behind an ingress that terminates TLS: honour its X-Forwarded-Proto/For so HTTPS redirection and
-            // per-client limits see the real scheme and client.
+            // Behind an ingress that terminates TLS: honour its X-Forwarded-Proto/For so HTTPS redirection, Secure
+            // cookies, redirect URIs and per-client limits see the real scheme and client; only from the proxies
+            // configured, so a client cannot claim to be another (ASP.NET Core's default: loopback).
             forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            if (options.TrustedProxies.Length > 0)
+            {
+                forwarded.KnownProxies.Clear();
+                forwarded.KnownIPNetworks.Clear();
+                foreach (var proxy in options.TrustedProxies)
+                {
+                    if (EdgeOptions.TryNetwork(proxy, out var network)) forwarded.KnownIPNetworks.Add(network);
+                }
+            }
         });
     }
 
@@ -104,6 +128,7 @@ public static class Edge
             StatusCodeSelector = exception => exception is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
         });
         app.UseStatusCodePages();
+        app.UseManagementPort();
         if (!app.Environment.IsDevelopment())
         {
             app.UseHsts();
@@ -127,11 +152,43 @@ public static class Edge
             return next(context);
         });
         app.UseCors();
-        // Authentication before the rate limiter, so a signed-in client is limited as itself.
+        // Two limits: per address before any token is validated (a flood of bad tokens costs nothing), then per
+        // signed-in user (or address), before authorization, so refused requests count too.
+        var addresses = app.Services.GetRequiredService<AddressRateLimiter>().Limiter;
+        var options = app.Services.GetRequiredService<EdgeOptions>();
+        app.Use(async (context, next) =>
+        {
+            using var lease = await addresses.AcquireAsync(context, 1, context.RequestAborted);
+            if (lease.IsAcquired) await next(context);
+            else await RejectAsync(context, lease, options, options.AddressRequestsPerWindow, "address");
+        });
         app.UseAuthentication();
-        app.UseAuthorization();
         app.UseRateLimiter();
+        app.UseAuthorization();
         return app;
+    }
+
+    /// <summary>A fixed window of <paramref name="permits"/> per key; probes and scrapes are never limited (an orchestrator and Prometheus must always be able to ask).</summary>
+    private static PartitionedRateLimiter<HttpContext> Limiter(EdgeOptions options, int permits, Func<HttpContext, string> key) =>
+        PartitionedRateLimiter.Create<HttpContext, string>(context =>
+            Telemetry.IsOperational(context.Request.Path)
+                ? RateLimitPartition.GetNoLimiter("operational")
+                : RateLimitPartition.GetFixedWindowLimiter(key(context), _ => new FixedWindowRateLimiterOptions { PermitLimit = permits, Window = options.RateWindow, QueueLimit = 0 }));
+
+    private static async ValueTask RejectAsync(HttpContext context, RateLimitLease lease, EdgeOptions options, int permits, string per)
+    {
+        var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : options.RateWindow;
+        context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+        context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        await Results.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests",
+                detail: $"At most {permits} requests per {options.RateWindow.TotalSeconds:0} s per {per}; try again after the Retry-After delay.")
+            .ExecuteAsync(context);
+    }
+
+    /// <summary>The limiter that runs before authentication, held by the container so it lives (and is disposed) with the host.</summary>
+    private sealed record AddressRateLimiter(PartitionedRateLimiter<HttpContext> Limiter) : IDisposable
+    {
+        public void Dispose() => Limiter.Dispose();
     }
 
     private static string ClientOf(HttpContext context) =>

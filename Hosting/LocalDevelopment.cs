@@ -18,8 +18,12 @@ public static class LocalDevelopment
 
     public static Uri Authority => new($"http://127.0.0.1:{SystemTopology.IdentityProvider.Port}/realms/{Realm}");
 
+    /// <summary>LOCAL DEVELOPMENT DEFAULT ONLY: the realm export's secret of the <c>pulse</c> client (deploy/keycloak/conveyor-realm.json).</summary>
+    public const string PulseClientSecret = "pulse-dev-only-secret";
+
     public static IReadOnlyDictionary<string, string?> DefaultsFor(EndpointTopology endpoint) => new Dictionary<string, string?>
     {
+        ["Pulse:ClientSecret"] = endpoint.IsServiceControl ? PulseClientSecret : null,
         ["Urls"] = $"http://127.0.0.1:{endpoint.Port}",
         ["ConnectionStrings:Database"] = $"Host=127.0.0.1;Port=5432;Database={endpoint.Database};Username={endpoint.DatabaseRole};Password={DevelopmentPasswords.Of(endpoint)}",
         ["ConnectionStrings:RabbitMq"] = $"amqp://{endpoint.BrokerUser}:{DevelopmentPasswords.Of(endpoint)}@127.0.0.1:5672/{GeneratedFiles.RunVhost}",

@@ -44,6 +44,11 @@ public static class Api
         failed.MapGet("/counts", (FailedMessageQueries queries, CancellationToken ct) => queries.CountsAsync(ct));
         failed.MapGet("/{id:guid}", async Task<Results<Ok<FailedMessageDetail>, ProblemHttpResult>> (Guid id, FailedMessageQueries queries, CancellationToken ct) =>
             await queries.GetAsync(id, ct) is { } detail ? TypedResults.Ok(detail) : NotFound($"No failed message {id}."));
+        // Always a download, never rendered: whatever a stored message holds (markup, script) stays inert.
+        failed.MapGet("/{id:guid}/body", async Task<Results<FileContentHttpResult, ProblemHttpResult>> (Guid id, FailedMessageQueries queries, CancellationToken ct) =>
+            await queries.BodyAsync(id, ct) is { } body
+                ? TypedResults.File(body.Body, body.ContentType?.Contains("json", StringComparison.OrdinalIgnoreCase) == true ? "application/json" : "application/octet-stream", $"{id}.body")
+                : NotFound($"No failed message {id}."));
 
         failed.MapPost("/{id:guid}/retry", (Guid id, RetryFailedMessages retry, CancellationToken ct) => Act(retry.RetryAsync([id], ct)));
         failed.MapPost("/retry", (Selection selection, RetryFailedMessages retry, CancellationToken ct) => Act(retry.RetryAsync(selection.Ids ?? [], ct)));
@@ -60,12 +65,13 @@ public static class Api
         });
 
         var groups = api.MapGroup("/failure-groups");
-        groups.MapGet("/", async Task<Results<Ok<IReadOnlyList<FailureGroup>>, ProblemHttpResult>> (ServiceControlDb db, string? classifier, string? status, CancellationToken ct) =>
+        groups.MapGet("/", async Task<Results<Ok<Page<FailureGroup>>, ProblemHttpResult>> (ServiceControlDb db, string? classifier, string? status, int? page, int? pageSize, CancellationToken ct) =>
         {
             classifier ??= FailureGroups.ByExceptionAndMessageType;
             if (!FailureGroups.IsClassifier(classifier)) return BadRequest($"Unknown classifier '{classifier}': use one of {string.Join(", ", FailureGroups.Classifiers.Keys)}.");
             if (!TryStatus(status, out var parsed)) return BadRequest($"Unknown status '{status}'.");
-            return TypedResults.Ok(await FailureGroups.ListAsync(db, classifier, parsed, ct));
+            if (PagingProblem(page, pageSize) is { } paging) return BadRequest(paging);
+            return TypedResults.Ok(await FailureGroups.ListAsync(db, classifier, parsed, page ?? 1, pageSize ?? 50, ct));
         });
         groups.MapPost("/{groupId}/retry", (string groupId, RetryFailedMessages retry, CancellationToken ct) => Act(retry.RetryGroupAsync(groupId, ct)));
         groups.MapPost("/{groupId}/archive", (string groupId, ArchiveFailedMessages archive, CancellationToken ct) => Act(archive.ArchiveGroupAsync(groupId, ct)));

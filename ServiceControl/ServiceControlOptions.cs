@@ -8,6 +8,12 @@ public sealed class ServiceControlOptions
     /// <summary>How long resolved and archived messages are kept before the retention job deletes them.</summary>
     public TimeSpan RetentionPeriod { get; set; } = TimeSpan.FromDays(7);
 
+    /// <summary>
+    /// If set, an unresolved message is deleted this long after its last failure, whether anyone looked at it or not
+    /// (for the personal data failed messages carry). Unset by default: a failure waits for an operator.
+    /// </summary>
+    public TimeSpan? UnresolvedRetentionPeriod { get; set; }
+
     /// <summary>How often the retention job looks for expired messages.</summary>
     public TimeSpan RetentionCheckInterval { get; set; } = TimeSpan.FromHours(1);
 
@@ -38,6 +44,12 @@ public sealed class ServiceControlOptions
     /// </summary>
     public TimeSpan ForgetInstancesSilentFor { get; set; } = TimeSpan.FromDays(1);
 
+    /// <summary>
+    /// A body up to this size is shown (and editable) in Pulse and returned by the API's message view; a larger one
+    /// is kept whole and only downloaded (<c>/api/failed-messages/{id}/body</c>), so no page carries megabytes.
+    /// </summary>
+    public int MaxInlineBodyBytes { get; set; } = 64 * 1024;
+
     /// <summary>Failed messages taken from <c>error</c> before any is stored (and acknowledged).</summary>
     public ushort IngestionPrefetch { get; set; } = 50;
 
@@ -46,12 +58,14 @@ public sealed class ServiceControlOptions
         var options = configuration.GetSection(Section).Get<ServiceControlOptions>() ?? new ServiceControlOptions();
         var errors = new List<string>();
         if (options.RetentionPeriod <= TimeSpan.Zero) errors.Add($"{Section}:RetentionPeriod must be positive.");
+        if (options.UnresolvedRetentionPeriod is { } unresolved && unresolved <= TimeSpan.Zero) errors.Add($"{Section}:UnresolvedRetentionPeriod must be positive (or unset).");
         if (options.RetentionCheckInterval <= TimeSpan.Zero) errors.Add($"{Section}:RetentionCheckInterval must be positive.");
         if (options.HeartbeatGracePeriod <= TimeSpan.Zero) errors.Add($"{Section}:HeartbeatGracePeriod must be positive.");
         if (options.QueueLengthPollInterval <= TimeSpan.Zero) errors.Add($"{Section}:QueueLengthPollInterval must be positive.");
         if (options.RetryConfirmationTimeout <= TimeSpan.Zero) errors.Add($"{Section}:RetryConfirmationTimeout must be positive.");
         if (options.RetryConfirmationCheckInterval <= TimeSpan.Zero) errors.Add($"{Section}:RetryConfirmationCheckInterval must be positive.");
         if (options.ForgetInstancesSilentFor <= options.HeartbeatGracePeriod) errors.Add($"{Section}:ForgetInstancesSilentFor must be longer than HeartbeatGracePeriod.");
+        if (options.MaxInlineBodyBytes < 1) errors.Add($"{Section}:MaxInlineBodyBytes must be positive.");
         if (options.IngestionPrefetch == 0) errors.Add($"{Section}:IngestionPrefetch must be at least 1.");
         if (errors.Count > 0) throw new InvalidOperationException(string.Join(" ", errors));
         return options;

@@ -51,6 +51,9 @@ public sealed class EndpointTopology : ProcessTopology
     /// <summary>Whether it puts failed messages back into the queue they failed in (ServiceControl's retries).</summary>
     public bool SendsRetries { get; init; }
 
+    /// <summary>Whether it talks to the SMTP server (its network policy, its compose network, its SMTP settings).</summary>
+    public bool SendsMail { get; init; }
+
     public bool IsServiceControl => this == SystemTopology.ServiceControl;
 
     /// <summary>The exchanges it writes to: those of what it publishes and sends, and the platform commands every endpoint sends.</summary>

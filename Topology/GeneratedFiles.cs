@@ -49,6 +49,7 @@ public static class GeneratedFiles
         ["deploy/compose/rabbitmq/definitions.json"] = BrokerDefinitions.Write(WithBanner(BrokerDefinitions.For([DeployedVhost], DeployedDeliveryLimit))),
         ["deploy/helm/conveyor/files/broker-definitions.json"] = BrokerDefinitions.Write(WithBanner(BrokerDefinitions.For([VhostPlaceholder], DeployedDeliveryLimit, withOperator: false))),
         ["deploy/prometheus/local.targets.json"] = ScrapeTargets(),
+        ["deploy/helm/conveyor/files/topology.json"] = HelmTopology(),
     };
 
     /// <summary>
@@ -108,6 +109,19 @@ public static class GeneratedFiles
         };
         return BrokerDefinitions.Write(json);
     }
+
+    /// <summary>
+    /// What the chart's templates need to know of the processes beyond their values: which one is ServiceControl and
+    /// which ones send mail. The templates also refuse values whose processes are not exactly the topology's endpoints.
+    /// </summary>
+    private static string HelmTopology() =>
+        BrokerDefinitions.Write(new JsonObject
+        {
+            ["_generated"] = Banner,
+            ["endpoints"] = new JsonArray([.. SystemTopology.Endpoints.Select(e => (JsonNode)e.Name)]),
+            ["serviceControl"] = SystemTopology.ServiceControl.Name,
+            ["mailSenders"] = new JsonArray([.. SystemTopology.Endpoints.Where(e => e.SendsMail).Select(e => (JsonNode)e.Name)]),
+        });
 
     /// <summary>Prometheus file-based service discovery for a local run: every endpoint's /metrics.</summary>
     private static string ScrapeTargets() =>

@@ -49,6 +49,8 @@ public static class GeneratedRegions
         yield return "x-database-passwords: &database-passwords";
         foreach (var endpoint in SystemTopology.Endpoints)
             yield return $"  {DatabasePasswordVariableOf(endpoint)}: {ComposeVariable(DatabasePasswordVariableOf(endpoint), endpoint)}";
+        // The init script creates the databases in this order: once the last one answers, all of them exist.
+        yield return $"x-databases-created: &databases-created [\"CMD\", \"pg_isready\", \"-h\", \"127.0.0.1\", \"-U\", \"postgres\", \"-d\", \"{SystemTopology.Endpoints[^1].Database}\"]";
     }
 
     /// <summary>The environment variable with an endpoint's database password in compose: <c>CONVEYOR_ORDERS_DB_PASSWORD</c>.</summary>

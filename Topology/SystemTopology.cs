@@ -46,6 +46,7 @@ public static class SystemTopology
         Port = 5082,
         Project = "Endpoints/Notifications/Conveyor.Notifications.csproj",
         SubscribesTo = [typeof(OrderPlaced), typeof(OrderConfirmed), typeof(OrderCancelled), typeof(PaymentRefunded)],
+        SendsMail = true,
     };
 
     /// <summary>

@@ -38,7 +38,7 @@ function Invoke-Bench {
         # The HTTP load takes turns over every Orders instance, as a load balancer would.
         $ordersPort = ($Processes | Where-Object name -eq $Topology.ordersApi).port
         $orders = (1..$Instances | ForEach-Object { "http://127.0.0.1:$($ordersPort + 100 * ($_ - 1))" }) -join ','
-        Invoke-BenchPhase (@('--phase', 'system', '--label', "system-x$Instances", '--instances', "$Instances", '--orders', $orders) + $common)
+        Invoke-BenchPhase (@('--phase', 'system', '--label', "system-x$Instances", '--instances', "$Instances", '--orders-api', $orders) + $common)
         Invoke-BenchPhase @('--phase', 'report', '--output', $output)
     }
     finally {

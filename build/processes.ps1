@@ -100,6 +100,7 @@ function Start-Endpoints([switch] $Observed, [int] $Instance = 1, [switch] $ForB
             $environment['ConnectionStrings__Database'] = "Host=127.0.0.1;Port=5432;Database=$($endpoint.database)_bench;Username=$($endpoint.databaseRole);Password=$($endpoint.developmentPassword);Maximum Pool Size=$pool"
             $environment['ConnectionStrings__RabbitMq'] = "amqp://$($endpoint.brokerUser):$($endpoint.developmentPassword)@127.0.0.1:5672/$BenchRabbitVhost"
             $environment['Conveyor__Edge__RequestsPerWindow'] = '100000000'
+            $environment['Conveyor__Edge__AddressRequestsPerWindow'] = '100000000'
         }
         if ($PaymentDeadline -and $endpoint.name -eq $Topology.ordersApi) {
             if (Get-RecordedPid $name) { Write-Warning "Orders is already running: -PaymentDeadline applies after ./build.sh down." }

@@ -71,7 +71,7 @@ public class TheComposeStackIsComplete
                 Assert.That(ComposeFile.DependsOn(_services[process]).Keys, Is.SupersetOf(new[] { "rabbitmq", "postgres", "keycloak" }), process);
             }
 
-            Assert.That(ComposeFile.DependsOn(_services["notifications"]).Keys, Does.Contain("mailpit"));
+            Assert.That(ComposeFile.DependsOn(_services[SystemTopology.Notifications.Name]).Keys, Does.Contain("mailpit"));
         });
     }
 
@@ -137,8 +137,9 @@ public class TheComposeStackIsComplete
 
             Assert.That(ComposeFile.Networks(_services["postgres"]), Is.EqualTo(new[] { "data" }));
             Assert.That(ComposeFile.Networks(_services["keycloak"]), Is.EqualTo(new[] { "identity" }));
-            // Only Notifications sends e-mail.
-            Assert.That(_services.Where(s => ComposeFile.Networks(s.Value).Contains("mail")).Select(s => s.Key), Is.EquivalentTo(new[] { "mailpit", "notifications" }));
+            // Only what sends e-mail is on the mail network.
+            Assert.That(_services.Where(s => ComposeFile.Networks(s.Value).Contains("mail")).Select(s => s.Key),
+                Is.EquivalentTo(SystemTopology.Endpoints.Where(e => e.SendsMail).Select(e => e.Name).Append("mailpit")));
         });
     }
 
@@ -182,7 +183,7 @@ public class TheComposeStackIsComplete
             {
                 Assert.That(_services, Does.ContainKey(target[0]), $"{target[0]} is not a compose service");
                 Assert.That(ComposeFile.Networks(_services[target[0]]), Does.Contain("telemetry"), $"Prometheus cannot reach {target[0]}");
-                if (ComposeFile.Processes.Contains(target[0])) Assert.That(target[1], Is.EqualTo("8080"), "the processes listen on 8080 in their containers");
+                if (ComposeFile.Processes.Contains(target[0])) Assert.That(target[1], Is.EqualTo("8081"), "the processes answer /metrics on their management port, 8081, in their containers");
             }
         });
     }

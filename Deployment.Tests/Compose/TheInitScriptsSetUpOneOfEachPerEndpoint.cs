@@ -1,3 +1,4 @@
+using Conveyor.Topology;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Deployment.Tests.Infrastructure;
@@ -45,10 +46,10 @@ public class TheInitScriptsSetUpOneOfEachPerEndpoint
                 {
                     var own = permissions[endpoint];
                     Assert.That(own.Configure.IsMatch(endpoint) && own.Read.IsMatch(endpoint), $"{endpoint} declares and consumes its own queue");
-                    Assert.That(own.Write.IsMatch("error"), $"{endpoint} puts its failures into error");
-                    if (endpoint != "servicecontrol")
+                    Assert.That(own.Write.IsMatch(SystemTopology.ErrorQueue), $"{endpoint} puts its failures into error");
+                    if (endpoint != SystemTopology.ServiceControl.BrokerUser)
                     {
-                        Assert.That(own.Read.IsMatch("error") || own.Configure.IsMatch("error"), Is.False, $"{endpoint} may consume, purge or delete error");
+                        Assert.That(own.Read.IsMatch(SystemTopology.ErrorQueue) || own.Configure.IsMatch(SystemTopology.ErrorQueue), Is.False, $"{endpoint} may consume, purge or delete error");
                         Assert.That(own.Write.IsMatch("amq.default"), Is.False, $"{endpoint} may write the default exchange");
                     }
 
@@ -58,11 +59,13 @@ public class TheInitScriptsSetUpOneOfEachPerEndpoint
                     }
                 }
 
-                Assert.That(permissions["orders"].Write.IsMatch("OrderPlaced") && permissions["payments"].Read.IsMatch("OrderPlaced"), "orders publishes OrderPlaced, payments subscribes");
-                Assert.That(permissions["payments"].Write.IsMatch("OrderPlaced"), Is.False, "payments cannot publish OrderPlaced");
-                Assert.That(permissions["notifications"].Write.IsMatch("PaymentAuthorized") || permissions["notifications"].Write.IsMatch("RefundPayment"), Is.False, "notifications sends no business message");
-                Assert.That(permissions["servicecontrol"].Read.IsMatch("error"), "servicecontrol consumes error");
-                Assert.That(permissions["servicecontrol"].Write.IsMatch("amqXdefault"), Is.False, "the dot is literal");
+                var (orders, payments, notifications, serviceControl) = (permissions[SystemTopology.Orders.BrokerUser], permissions[SystemTopology.Payments.BrokerUser],
+                    permissions[SystemTopology.Notifications.BrokerUser], permissions[SystemTopology.ServiceControl.BrokerUser]);
+                Assert.That(orders.Write.IsMatch("OrderPlaced") && payments.Read.IsMatch("OrderPlaced"), "orders publishes OrderPlaced, payments subscribes");
+                Assert.That(payments.Write.IsMatch("OrderPlaced"), Is.False, "payments cannot publish OrderPlaced");
+                Assert.That(notifications.Write.IsMatch("PaymentAuthorized") || notifications.Write.IsMatch("RefundPayment"), Is.False, "notifications sends no business message");
+                Assert.That(serviceControl.Read.IsMatch(SystemTopology.ErrorQueue), "servicecontrol consumes error");
+                Assert.That(serviceControl.Write.IsMatch("amqXdefault"), Is.False, "the dot is literal");
             });
         }
         finally

@@ -68,14 +68,18 @@ public partial class EveryDockerfileFollowsTheRules
     }
 
     [TestCaseSource(nameof(Dockerfiles))]
-    public void It_exposes_only_its_port_and_checks_its_liveness_there(string path)
+    public void It_exposes_only_its_ports_and_checks_its_liveness_there(string path)
     {
         var dockerfile = Dockerfile.Read(path);
         var exposed = dockerfile.Final.All("EXPOSE").SelectMany(e => e.Arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToList();
         var healthCheck = string.Join(' ', dockerfile.HealthCheck);
+        // An endpoint's image has a management port too (/metrics, /health/details); the development provider has not.
+        var management = dockerfile.Final.All("ENV").Select(e => e.Arguments).FirstOrDefault(a => a.StartsWith("Conveyor__Management__Port=", StringComparison.Ordinal))?.Split('=')[1];
+        var endpoint = !path.StartsWith("tools/", StringComparison.Ordinal);
         Assert.Multiple(() =>
         {
-            Assert.That(exposed, Is.EqualTo(new[] { "8080" }), $"{path}: EXPOSE exactly one port");
+            Assert.That(management is not null, Is.EqualTo(endpoint), $"{path}: an endpoint sets Conveyor__Management__Port, nothing else does");
+            Assert.That(exposed, Is.EqualTo(management is null ? new[] { "8080" } : new[] { "8080", management }), $"{path}: EXPOSE its port (and its management port), nothing else");
             Assert.That(dockerfile.Final.All("ENV").Select(e => e.Arguments), Has.Some.EqualTo("Urls=http://+:8080"), $"{path}: the process listens on the port it exposes");
             Assert.That(healthCheck, Does.Contain("/dev/tcp/127.0.0.1/8080").And.Contain("GET /health/live "), $"{path}: HEALTHCHECK on /health/live");
         });

@@ -1,3 +1,4 @@
+using Conveyor.Topology;
 using Deployment.Tests.Infrastructure;
 
 namespace Deployment.Tests.Helm;
@@ -92,6 +93,8 @@ public class TheRenderedManifestsHold
                     Assert.That(container.Text("livenessProbe.httpGet.path"), Is.EqualTo("/health/live"), $"{name}: liveness");
                     Assert.That(container.Text("readinessProbe.httpGet.path"), Is.EqualTo("/health/ready"), $"{name}: readiness");
                     Assert.That(container.Text("startupProbe.httpGet.path"), Is.EqualTo("/health/live"), $"{name}: startup");
+                    Assert.That(new[] { "livenessProbe", "readinessProbe", "startupProbe" }.Select(p => container.Text($"{p}.httpGet.port")), Has.All.EqualTo("management"),
+                        $"{name}: probes on the management port, which the ingress does not route");
                     Assert.That(container.Find("resources.limits.cpu"), Is.Not.Null, $"{name}: cpu limit");
                     Assert.That(container.Find("resources.limits.memory"), Is.Not.Null, $"{name}: memory limit");
                     Assert.That(container.Find("resources.requests.memory"), Is.Not.Null, $"{name}: memory request");
@@ -190,8 +193,8 @@ public class TheRenderedManifestsHold
                 var egress = policy.Map("spec").List("egress").Cast<Dictionary<object, object?>>().ToList();
                 var ports = egress.SelectMany(rule => rule.List("ports")).Select(p => p.Text("port")).ToList();
                 var expected = new List<string> { "53", "53", "5672", "5432", "443", "4318" };
-                if (process == "notifications") expected.Add("587");
-                if (process == "servicecontrol") expected.Add("15672");
+                if (SystemTopology.Named(process).SendsMail) expected.Add("587");
+                if (SystemTopology.Named(process).IsServiceControl) expected.Add("15672");
                 Assert.That(ports, Is.EquivalentTo(expected), $"{process}: egress ports");
                 Assert.That(policy.List("spec.policyTypes"), Is.EquivalentTo(new[] { "Ingress", "Egress" }), process);
                 // The broker and the database are named by their namespaces in the production example.
@@ -208,7 +211,7 @@ public class TheRenderedManifestsHold
         Assert.Multiple(() =>
         {
             Assert.That(endpoint.Text("path"), Is.EqualTo("/metrics"));
-            Assert.That(endpoint.Text("port"), Is.EqualTo("http"));
+            Assert.That(endpoint.Text("port"), Is.EqualTo("management"), "the management port, not the one behind the ingress");
         });
     }
 }

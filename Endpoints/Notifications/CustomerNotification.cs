@@ -44,7 +44,7 @@ public static class CustomerNotification
         return (Storage.Insert(sent), email);
     }
 
-    public static string ShortId(Guid orderId) => orderId.ToString("N")[^8..].ToUpperInvariant();
+    public static string ShortId(Guid orderId) => orderId.ToString("N")[^12..].ToUpperInvariant();
 
     public static string MessageId(Guid orderId, NotificationKind kind) => $"{orderId:N}.{kind.ToString().ToLowerInvariant()}@conveyor.example";
 }

@@ -163,6 +163,7 @@ public static class PlaceOrder
             .Accepts<Request>("application/json")
             .Produces<Accepted>(StatusCodes.Status202Accepted)
             .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         return app;
@@ -210,7 +211,21 @@ public static class PlaceOrder
                 title: "The order is invalid");
         }
 
-        request = request with { CustomerId = customerId };
+        // So is the address its mail goes to: the provider's verified one, never one the body names.
+        var email = http.HttpContext.User.VerifiedEmail();
+        if (email is null)
+        {
+            return Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "No verified e-mail address",
+                detail: "Your account has no verified e-mail address, and Conveyor sends every order's confirmation to it. Verify your address with the identity provider, then sign in again.");
+        }
+
+        if (request.CustomerEmail is not null && !string.Equals(request.CustomerEmail, email, StringComparison.OrdinalIgnoreCase))
+        {
+            return Results.ValidationProblem(new Dictionary<string, string[]> { ["customerEmail"] = ["Order e-mail goes to your account's verified address; leave customerEmail out or send that address."] },
+                title: "The order is invalid");
+        }
+
+        request = request with { CustomerId = customerId, CustomerEmail = email };
         var idempotencyKey = http.Headers.TryGetValue(IdempotencyKeyHeader, out var keys) ? keys.ToString() : null;
         var errors = Validate(request, idempotencyKey);
         if (errors.Count > 0)

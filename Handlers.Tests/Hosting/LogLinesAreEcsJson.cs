@@ -1,3 +1,4 @@
+using Conveyor.Topology;
 using System.Diagnostics;
 using System.Text.Json;
 using Conveyor.Hosting;
@@ -12,7 +13,7 @@ public class LogLinesAreEcsJson
     private static JsonElement Format(LogEvent logEvent)
     {
         using var output = new StringWriter();
-        new EcsJsonFormatter("payments").Format(logEvent, output);
+        new EcsJsonFormatter(SystemTopology.Payments.Name).Format(logEvent, output);
         var text = output.ToString();
         Assert.That(text.IndexOf('\n'), Is.EqualTo(text.Length - 1), "one line per event");
         return JsonDocument.Parse(text).RootElement;
@@ -42,7 +43,7 @@ public class LogLinesAreEcsJson
             Assert.That(line.GetProperty("log.level").GetString(), Is.EqualTo("information"));
             Assert.That(line.GetProperty("message").GetString(), Is.EqualTo("Charged 42.5 for order \"01a21d61-6742-7b22-8b6b-d0f2180d16dd\""));
             Assert.That(line.GetProperty("ecs.version").GetString(), Is.EqualTo("8.11.0"));
-            Assert.That(line.GetProperty("service.name").GetString(), Is.EqualTo("payments"));
+            Assert.That(line.GetProperty("service.name").GetString(), Is.EqualTo(SystemTopology.Payments.Name));
             Assert.That(line.GetProperty("service.namespace").GetString(), Is.EqualTo("conveyor"));
             Assert.That(line.GetProperty("event.dataset").GetString(), Is.EqualTo("conveyor.payments"));
             Assert.That(line.GetProperty("log.logger").GetString(), Is.EqualTo("Conveyor.Messages.OrderPlaced"));

@@ -1,6 +1,7 @@
 using System.Text;
 using Conveyor.Hosting.ServiceControl;
 using Conveyor.ServiceControl.FailedMessages;
+using Conveyor.Topology;
 
 namespace Handlers.Tests.ServiceControl;
 
@@ -14,8 +15,8 @@ public class AnErrorQueueDeliveryIsReadIntoARecord
         ["exception-type"] = "Conveyor.Payments.PaymentProviderUnavailableException",
         ["exception-message"] = "The payment provider is unavailable.",
         ["exception-stack"] = "   at Conveyor.Payments.PaymentProviderSimulator.ChargeAsync()",
-        ["conveyor-endpoint"] = "payments",
-        ["conveyor-queue"] = "rabbitmq://queue/payments",
+        ["conveyor-endpoint"] = SystemTopology.Payments.Name,
+        ["conveyor-queue"] = $"rabbitmq://queue/{SystemTopology.Payments.Queue}",
         ["conveyor-message-type"] = "Conveyor.Messages.OrderPlaced",
         ["conveyor-attempts"] = "6",
         ["conveyor-first-failure-at"] = "2026-11-27T09:59:40.0000000+00:00",
@@ -24,7 +25,9 @@ public class AnErrorQueueDeliveryIsReadIntoARecord
     };
 
     /// <summary>The broker user that put the failure into error: the endpoint owning its queue.</summary>
-    private const string Payments = "payments";
+    private static readonly string Payments = SystemTopology.Payments.BrokerUser;
+
+    private static readonly string Notifications = SystemTopology.Notifications.BrokerUser;
 
     private static MessageProperties Properties => new() { MessageId = MessageId.ToString(), Type = "Conveyor.Messages.OrderPlaced", ContentType = "application/json" };
 
@@ -36,8 +39,8 @@ public class AnErrorQueueDeliveryIsReadIntoARecord
         Assert.Multiple(() =>
         {
             Assert.That(message.Id, Is.EqualTo(MessageId), "Wolverine's message id is the record's id");
-            Assert.That(message.Queue, Is.EqualTo("payments"));
-            Assert.That(message.Endpoint, Is.EqualTo("payments"));
+            Assert.That(message.Queue, Is.EqualTo(SystemTopology.Payments.Queue));
+            Assert.That(message.Endpoint, Is.EqualTo(SystemTopology.Payments.Name));
             Assert.That(message.MessageType, Is.EqualTo("Conveyor.Messages.OrderPlaced"));
             Assert.That(failure.ExceptionType, Is.EqualTo("Conveyor.Payments.PaymentProviderUnavailableException"));
             Assert.That(failure.Attempts, Is.EqualTo(6));
@@ -68,16 +71,16 @@ public class AnErrorQueueDeliveryIsReadIntoARecord
     [Test]
     public void A_message_the_broker_dead_lettered_says_so_and_belongs_to_the_endpoint_of_its_queue()
     {
-        var headers = new Dictionary<string, string?> { ["x-first-death-reason"] = "delivery_limit", ["x-first-death-queue"] = "payments" };
+        var headers = new Dictionary<string, string?> { ["x-first-death-reason"] = "delivery_limit", ["x-first-death-queue"] = SystemTopology.Payments.Queue };
 
         var (message, failure, _) = FailedMessageReceipt.Read(Properties, headers, "{}"u8.ToArray(), ReceivedAt, Payments);
 
         Assert.Multiple(() =>
         {
             Assert.That(failure.ExceptionType, Does.Contain("dead-lettered by the broker: delivery_limit"));
-            Assert.That(message.Queue, Is.EqualTo("payments"));
-            Assert.That(message.Endpoint, Is.EqualTo("payments"), "the endpoint that owns the queue it came from");
-            Assert.That(failure.Endpoint, Is.EqualTo("payments"));
+            Assert.That(message.Queue, Is.EqualTo(SystemTopology.Payments.Queue));
+            Assert.That(message.Endpoint, Is.EqualTo(SystemTopology.Payments.Name), "the endpoint that owns the queue it came from");
+            Assert.That(failure.Endpoint, Is.EqualTo(SystemTopology.Payments.Name));
             Assert.That(failure.FailedAt, Is.EqualTo(ReceivedAt), "no failure time: when it arrived");
         });
     }
@@ -87,7 +90,7 @@ public class AnErrorQueueDeliveryIsReadIntoARecord
     {
         var properties = Properties with { MessageId = null };
 
-        var headers = new Dictionary<string, string?> { ["conveyor-queue"] = "rabbitmq://queue/payments" };
+        var headers = new Dictionary<string, string?> { ["conveyor-queue"] = $"rabbitmq://queue/{SystemTopology.Payments.Queue}" };
         var once = FailedMessageReceipt.Read(properties, headers, Encoding.UTF8.GetBytes("bytes"), ReceivedAt, Payments);
         var twice = FailedMessageReceipt.Read(properties, headers, Encoding.UTF8.GetBytes("bytes"), ReceivedAt.AddSeconds(1), Payments);
         var nothingKnown = FailedMessageReceipt.Read(properties, [], Encoding.UTF8.GetBytes("bytes"), ReceivedAt, publishedBy: "conveyor");
@@ -101,8 +104,8 @@ public class AnErrorQueueDeliveryIsReadIntoARecord
         });
     }
 
-    [TestCase("rabbitmq://queue/payments", "payments")]
-    [TestCase("payments", "payments")]
+    [TestCase("rabbitmq://queue/a-queue", "a-queue")]
+    [TestCase("a-queue", "a-queue")]
     [TestCase("rabbitmq://exchange/OrderPlaced", null)]
     [TestCase("", null)]
     public void The_queue_comes_from_the_destination(string destination, string? queue) =>
@@ -128,12 +131,12 @@ public class AnErrorQueueDeliveryIsReadIntoARecord
     public void A_failure_put_into_error_by_another_endpoint_than_the_queues_owner_is_refused_and_kept_apart()
     {
         var trusted = FailedMessageReceipt.Read(Properties, EndpointFailureHeaders(), "{}"u8.ToArray(), ReceivedAt, Payments);
-        var forged = FailedMessageReceipt.Read(Properties, EndpointFailureHeaders(), "{\"forged\":true}"u8.ToArray(), ReceivedAt, "notifications");
+        var forged = FailedMessageReceipt.Read(Properties, EndpointFailureHeaders(), "{\"forged\":true}"u8.ToArray(), ReceivedAt, Notifications);
 
         Assert.Multiple(() =>
         {
             Assert.That(trusted.Untrusted, Is.Null);
-            Assert.That(forged.Untrusted, Does.Contain("'notifications'").And.Contain("payments"));
+            Assert.That(forged.Untrusted, Does.Contain($"'{Notifications}'").And.Contain(SystemTopology.Payments.Queue));
             Assert.That(forged.Message.Id, Is.Not.EqualTo(trusted.Message.Id), "it can neither overwrite nor resolve the record of the id it claims");
             Assert.That(forged.Failure.ExceptionType, Does.Contain("untrusted sender"));
         });
@@ -157,10 +160,10 @@ public class AnErrorQueueDeliveryIsReadIntoARecord
     [Test]
     public void A_message_the_broker_dead_lettered_keeps_its_publisher_and_is_believed_when_the_topology_routes_it_there()
     {
-        var headers = new Dictionary<string, string?> { ["x-first-death-reason"] = "delivery_limit", ["x-first-death-queue"] = "payments" };
+        var headers = new Dictionary<string, string?> { ["x-first-death-reason"] = "delivery_limit", ["x-first-death-queue"] = SystemTopology.Payments.Queue };
 
-        var fromTheirPublisher = FailedMessageReceipt.Read(Properties, headers, "{}"u8.ToArray(), ReceivedAt, "orders");
-        var fromAnotherPublisher = FailedMessageReceipt.Read(Properties, headers, "{}"u8.ToArray(), ReceivedAt, "notifications");
+        var fromTheirPublisher = FailedMessageReceipt.Read(Properties, headers, "{}"u8.ToArray(), ReceivedAt, SystemTopology.Orders.BrokerUser);
+        var fromAnotherPublisher = FailedMessageReceipt.Read(Properties, headers, "{}"u8.ToArray(), ReceivedAt, Notifications);
 
         Assert.Multiple(() =>
         {
@@ -174,16 +177,16 @@ public class AnErrorQueueDeliveryIsReadIntoARecord
     {
         var refused = EndpointFailureHeaders();
         refused["exception-type"] = typeof(Conveyor.Hosting.UntrustedSenderException).FullName;
-        refused["exception-message"] = "OrderPlaced was published by broker user 'notifications'.";
+        refused["exception-message"] = $"OrderPlaced was published by broker user '{Notifications}'.";
 
         var receipt = FailedMessageReceipt.Read(Properties, refused, "{}"u8.ToArray(), ReceivedAt, Payments);
 
         Assert.Multiple(() =>
         {
-            Assert.That(receipt.Untrusted, Does.Contain("payments refused it").And.Contain("'notifications'"));
+            Assert.That(receipt.Untrusted, Does.Contain($"{SystemTopology.Payments.Name} refused it").And.Contain($"'{Notifications}'"));
             Assert.That(receipt.Message.Id, Is.Not.EqualTo(MessageId), "kept apart from the record of the id it claims");
             Assert.That(receipt.Failure.ExceptionType, Is.EqualTo(typeof(Conveyor.Hosting.UntrustedSenderException).FullName), "the endpoint's own words");
-            Assert.That(receipt.Message.Endpoint, Is.EqualTo("payments"));
+            Assert.That(receipt.Message.Endpoint, Is.EqualTo(SystemTopology.Payments.Name));
         });
     }
 
@@ -196,8 +199,8 @@ public class AnErrorQueueDeliveryIsReadIntoARecord
         Assert.Multiple(() =>
         {
             Assert.That(receipt.Untrusted, Is.Null);
-            Assert.That(receipt.Message.Queue, Is.EqualTo("payments"));
-            Assert.That(receipt.Message.Endpoint, Is.EqualTo("payments"));
+            Assert.That(receipt.Message.Queue, Is.EqualTo(SystemTopology.Payments.Queue));
+            Assert.That(receipt.Message.Endpoint, Is.EqualTo(SystemTopology.Payments.Name));
         });
     }
 

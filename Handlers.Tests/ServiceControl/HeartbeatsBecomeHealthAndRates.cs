@@ -1,3 +1,4 @@
+using Conveyor.Topology;
 using Conveyor.Hosting.ServiceControl;
 using Conveyor.ServiceControl.EndpointHealth;
 using Conveyor.ServiceControl.Monitoring;
@@ -10,7 +11,7 @@ public class HeartbeatsBecomeHealthAndRates
     private static readonly TimeSpan Grace = TimeSpan.FromSeconds(40);
 
     private static EndpointHeartbeat Heartbeat(DateTimeOffset sentAt, MessageCounters counters, int pid = 42, DateTimeOffset? started = null, bool databasePasses = true) =>
-        new("payments", "host-1", pid, started ?? Started, sentAt, TimeSpan.FromSeconds(10),
+        new(SystemTopology.Payments.Name, "host-1", pid, started ?? Started, sentAt, TimeSpan.FromSeconds(10),
             [new CheckResult("database", databasePasses, databasePasses ? null : "connection refused")], counters);
 
     private static MessageCounters Counters(long processed, long retried = 0, long failed = 0, double ms = 0, long attempts = 0) => new(processed, retried, failed, ms, attempts);

@@ -19,10 +19,15 @@ public class TheEdgeRefusesWhatItShould : SystemFixture
         ["Conveyor__Edge__RequestsPerWindow"] = RequestsPerWindow.ToString(),
         ["Conveyor__Edge__RateWindow"] = "00:01:00",
         ["Conveyor__Edge__MaxRequestBodyBytes"] = "16384",
+        // A proxy at 127.0.0.2; every other address, 127.0.0.1 too, is a client whose forwarded headers count for nothing.
+        ["Conveyor__Edge__TrustedProxies__0"] = TrustedProxy,
     };
 
+    private const string TrustedProxy = "127.0.0.2";
+    private const string UntrustedClient = "127.0.0.3";
+
     private const string Valid = """
-        {"customerId": "6c2f1b0e-0d5a-4d8e-9b51-2a1f7c9e0a11", "customerEmail": "edge@example.com", "currency": "EUR", "paymentToken": "tok_ok",
+        {"customerId": "6c2f1b0e-0d5a-4d8e-9b51-2a1f7c9e0a11", "customerEmail": "alice@example.com", "currency": "EUR", "paymentToken": "tok_ok",
          "lines": [{"sku": "BOOK-DDD", "quantity": 1}]}
         """;
 
@@ -40,7 +45,7 @@ public class TheEdgeRefusesWhatItShould : SystemFixture
     private static string Field(string field) => field switch
     {
         "customerId" => "\"customerId\": \"6c2f1b0e-0d5a-4d8e-9b51-2a1f7c9e0a11\"", // alice's subject: the body may repeat it
-        "customerEmail" => "\"customerEmail\": \"edge@example.com\"",
+        "customerEmail" => "\"customerEmail\": \"alice@example.com\"", // alice's verified address: the body may repeat it
         "currency" => "\"currency\": \"EUR\"",
         "paymentToken" => "\"paymentToken\": \"tok_ok\"",
         "lines" => "\"lines\": [{\"sku\": \"BOOK-DDD\", \"quantity\": 1}]",
@@ -73,7 +78,7 @@ public class TheEdgeRefusesWhatItShould : SystemFixture
         yield return ("customer id right-to-left override", With("customerId", "\"customerId\": \"abc\\u202Edef\""));
         yield return ("customer id zero-width space", With("customerId", "\"customerId\": \"ab\\u200Bc\""));
         yield return ("customer id lone surrogate", With("customerId", "\"customerId\": \"ab\\uD800c\""));
-        yield return ("e-mail missing", With("customerEmail", "\"customerEmail\": null"));
+        yield return ("e-mail another customer's", With("customerEmail", "\"customerEmail\": \"bob@example.com\""));
         yield return ("e-mail not an address", With("customerEmail", "\"customerEmail\": \"not-an-email\""));
         yield return ("e-mail script", With("customerEmail", "\"customerEmail\": \"<script>@example.com\""));
         yield return ("e-mail header injection", With("customerEmail", "\"customerEmail\": \"a@example.com\\r\\nBcc: all@example.com\""));
@@ -191,6 +196,7 @@ public class TheEdgeRefusesWhatItShould : SystemFixture
             Assert.That(response.Headers.GetValues("Referrer-Policy"), Is.EqualTo(new[] { "no-referrer" }));
             Assert.That(response.Headers.GetValues("Content-Security-Policy").Single(), Does.Contain("frame-ancestors 'none'"));
             Assert.That(response.Headers.Contains("Access-Control-Allow-Origin"), Is.False, "CORS is closed");
+            Assert.That(response.Headers.Server, Is.Empty, "no Server header naming the software");
         });
     }
 
@@ -213,5 +219,83 @@ public class TheEdgeRefusesWhatItShould : SystemFixture
             Assert.That(limited.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
             Assert.That(health.StatusCode, Is.EqualTo(HttpStatusCode.OK), "probes are never limited");
         });
+    }
+
+    [Test, Order(4)]
+    public async Task Forwarded_https_makes_Pulses_cookies_Secure_and_its_redirect_URI_https_only_from_a_trusted_proxy()
+    {
+        static HttpRequestMessage SignIn()
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, "/");
+            request.Headers.Add("X-Forwarded-Proto", "https");
+            request.Headers.Add("X-Forwarded-For", "203.0.113.7");
+            return request;
+        }
+
+        using var proxy = LoopbackClient.From(TrustedProxy, RunningSystem.ServiceControlApi);
+        using var client = LoopbackClient.From(UntrustedClient, RunningSystem.ServiceControlApi);
+        using var viaProxy = await proxy.SendAsync(SignIn());
+        using var direct = await client.SendAsync(SignIn());
+
+        static string RedirectUriOf(HttpResponseMessage challenge) =>
+            Uri.UnescapeDataString(challenge.Headers.Location!.Query.Split('&').Single(p => p.TrimStart('?').StartsWith("redirect_uri=", StringComparison.Ordinal)).Split('=', 2)[1]);
+        static IEnumerable<string> CookiesOf(HttpResponseMessage response) => response.Headers.TryGetValues("Set-Cookie", out var cookies) ? cookies : [];
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(viaProxy.StatusCode, Is.EqualTo(HttpStatusCode.Redirect), "Pulse sends a signed-out browser to the provider");
+            Assert.That(RedirectUriOf(viaProxy), Does.StartWith("https://"), "behind the trusted proxy the browser is on https");
+            Assert.That(CookiesOf(viaProxy), Is.Not.Empty.And.All.Contain("secure"), "and every cookie is Secure");
+            Assert.That(direct.StatusCode, Is.EqualTo(HttpStatusCode.Redirect));
+            Assert.That(RedirectUriOf(direct), Does.StartWith("http://"), "the same headers from anyone else change nothing");
+            Assert.That(CookiesOf(direct), Is.Not.Empty.And.None.Contain("secure"));
+        });
+    }
+
+    [Test, Order(5)]
+    public async Task A_flood_of_bad_tokens_is_limited_per_real_client()
+    {
+        static async Task<HttpResponseMessage?> FloodAsync(HttpClient http, string? forwardedFor)
+        {
+            for (var i = 0; i <= RequestsPerWindow; i++)
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, $"/orders/{Guid.NewGuid()}");
+                request.Headers.Add("Authorization", "Bearer not-a-token");
+                if (forwardedFor is not null) request.Headers.Add("X-Forwarded-For", forwardedFor);
+                var response = await http.SendAsync(request);
+                if (response.StatusCode == HttpStatusCode.TooManyRequests) return response;
+                response.Dispose();
+            }
+
+            return null;
+        }
+
+        async Task<HttpStatusCode> OnceAsync(HttpClient http, string forwardedFor)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"/orders/{Guid.NewGuid()}");
+            request.Headers.Add("Authorization", "Bearer not-a-token");
+            request.Headers.Add("X-Forwarded-For", forwardedFor);
+            using var response = await http.SendAsync(request);
+            return response.StatusCode;
+        }
+
+        using var client = LoopbackClient.From(UntrustedClient, RunningSystem.OrdersApi);
+        using var proxy = LoopbackClient.From(TrustedProxy, RunningSystem.OrdersApi);
+
+        var untrustedFlood = await FloodAsync(client, forwardedFor: null);
+        var claimingToBeSomeoneElse = await OnceAsync(client, "198.51.100.1");
+        var behindTheProxy = await FloodAsync(proxy, forwardedFor: "203.0.113.7");
+        var anotherClientBehindIt = await OnceAsync(proxy, "203.0.113.8");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(untrustedFlood?.StatusCode, Is.EqualTo(HttpStatusCode.TooManyRequests), $"401s are limited too: no 429 within {RequestsPerWindow + 1} requests");
+            Assert.That(untrustedFlood?.Headers.RetryAfter?.Delta, Is.GreaterThan(TimeSpan.Zero));
+            Assert.That(claimingToBeSomeoneElse, Is.EqualTo(HttpStatusCode.TooManyRequests), "a forwarded address from an untrusted client changes nothing");
+            Assert.That(behindTheProxy?.StatusCode, Is.EqualTo(HttpStatusCode.TooManyRequests), "the client behind the proxy is limited as itself");
+            Assert.That(anotherClientBehindIt, Is.EqualTo(HttpStatusCode.Unauthorized), "and another client behind the same proxy is not");
+        });
+        untrustedFlood?.Dispose();
+        behindTheProxy?.Dispose();
     }
 }

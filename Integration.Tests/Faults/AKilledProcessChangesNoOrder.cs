@@ -1,3 +1,4 @@
+using Conveyor.Topology;
 using Integration.Tests.Infrastructure;
 using Integration.Tests.System;
 
@@ -10,16 +11,14 @@ namespace Integration.Tests.Faults;
 /// </summary>
 public class AKilledProcessChangesNoOrder : FaultFixture
 {
-    [TestCase("orders")]
-    [TestCase("payments")]
-    [TestCase("notifications")]
+    [TestCaseSource(nameof(BusinessEndpointNames))]
     public async Task Every_order_ends_confirmed_with_one_payment_and_one_email(string endpoint)
     {
         var result = await BurstWithFaultAsync(
             $"kill -9 {endpoint}",
             $"`kill -9` of {endpoint} once a tenth of the burst was accepted, then {endpoint} started again at once.",
             KillThenRestart(endpoint),
-            duplicateEmailReason: endpoint == "notifications" ? NotificationsDiedBetweenSendingAndRecording : null,
+            duplicateEmailReason: endpoint == SystemTopology.Notifications.Name ? NotificationsDiedBetweenSendingAndRecording : null,
             takenOverBy: endpoint);
 
         result.AssertPassed();
@@ -30,14 +29,14 @@ public class AKilledProcessChangesNoOrder : FaultFixture
     {
         FailureBurst failures = null!;
         var result = await BurstWithFaultAsync(
-            "kill -9 servicecontrol",
+            $"kill -9 {SystemTopology.ServiceControl.Name}",
             "A burst of failed messages published into `error`, then `kill -9` of ServiceControl while it ingested them (and while the orders flowed), then ServiceControl started again at once.",
             async (scenario, sinceFault) =>
             {
                 failures = await FailureBurst.PublishAsync(ChaosSettings.BurstSize * 5);
-                await KillThenRestart("servicecontrol")(scenario, sinceFault);
+                await KillThenRestart(SystemTopology.ServiceControl.Name)(scenario, sinceFault);
             },
-            takenOverBy: "servicecontrol");
+            takenOverBy: SystemTopology.ServiceControl.Name);
 
         var stored = await failures.StoredAsync();
         result.Measurements["failures published into error"] = failures.Count;

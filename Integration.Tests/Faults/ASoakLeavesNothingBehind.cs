@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Conveyor.Topology;
 using Integration.Tests.Infrastructure;
 using Integration.Tests.System;
 
@@ -14,10 +15,7 @@ namespace Integration.Tests.Faults;
 public class ASoakLeavesNothingBehind : FaultFixture
 {
     private static readonly (string Endpoint, Func<string> Database)[] Databases =
-    [
-        ("orders", () => RunningSystem.OrdersDatabase), ("payments", () => RunningSystem.PaymentsDatabase),
-        ("notifications", () => RunningSystem.NotificationsDatabase), ("servicecontrol", () => RunningSystem.ServiceControlDatabase),
-    ];
+        [.. SystemTopology.Endpoints.Select(e => (e.Name, (Func<string>)(() => SystemDatabases.ConnectionTo(e))))];
 
     private static readonly string[] WolverineTables =
         ["wolverine_incoming_envelopes", "wolverine_outgoing_envelopes", "wolverine_dead_letters", "wolverine_node_records"];

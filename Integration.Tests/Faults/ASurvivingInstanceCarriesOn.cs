@@ -1,3 +1,4 @@
+using Conveyor.Topology;
 using Integration.Tests.System;
 
 namespace Integration.Tests.Faults;
@@ -10,21 +11,19 @@ namespace Integration.Tests.Faults;
 [Category(ChaosOnly)]
 public class ASurvivingInstanceCarriesOn : FaultFixture
 {
-    [TestCase("orders")]
-    [TestCase("payments")]
-    [TestCase("notifications")]
+    [TestCaseSource(nameof(BusinessEndpointNames))]
     public async Task The_survivor_takes_over_the_dead_instances_work_and_every_order_ends_confirmed(string endpoint)
     {
         await System.StartInstanceAsync(endpoint, 2);
         // Behind a load balancer: with two Orders instances the clients use both, and a retry reaches the live one.
-        if (endpoint == "orders") OrderApis = [RunningSystem.ApiOf("orders", 1), RunningSystem.ApiOf("orders", 2)];
+        if (endpoint == SystemTopology.Orders.Name) OrderApis = [RunningSystem.ApiOf(endpoint, 1), RunningSystem.ApiOf(endpoint, 2)];
         try
         {
             var result = await BurstWithFaultAsync(
                 $"two {endpoint} instances, one killed",
                 $"Two {endpoint} instances; `kill -9` of the first once a tenth of the burst was accepted, and it stays dead: the second carries on alone.",
                 KillThenRestart(endpoint, restart: false),
-                duplicateEmailReason: endpoint == "notifications" ? AKilledProcessChangesNoOrder.NotificationsDiedBetweenSendingAndRecording : null,
+                duplicateEmailReason: endpoint == SystemTopology.Notifications.Name ? AKilledProcessChangesNoOrder.NotificationsDiedBetweenSendingAndRecording : null,
                 takenOverBy: endpoint);
 
             result.AssertPassed();

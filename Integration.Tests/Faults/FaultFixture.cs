@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Conveyor.Topology;
 using Integration.Tests.Infrastructure;
 using Integration.Tests.System;
 
@@ -19,6 +20,9 @@ public abstract class FaultFixture : SystemFixture
     public const string ChaosOnly = "ChaosOnly";
 
     public static readonly TimeSpan PaymentDeadline = TimeSpan.FromSeconds(30);
+
+    /// <summary>The endpoints a scenario hurts one at a time, by name (the test's name shows it).</summary>
+    public static IEnumerable<string> BusinessEndpointNames => SystemTopology.BusinessEndpoints.Select(e => e.Name);
 
     protected override IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>
     {
@@ -158,13 +162,7 @@ public abstract class FaultFixture : SystemFixture
     /// <summary>Seconds from the fault until a live node of <paramref name="endpoint"/> ejected a dead one (Wolverine's node records), if it did within the settle timeout.</summary>
     protected static async Task<double?> WaitForEjectionAsync(string endpoint, DateTimeOffset faultAt, Stopwatch sinceFault)
     {
-        var database = endpoint switch
-        {
-            "orders" => RunningSystem.OrdersDatabase,
-            "payments" => RunningSystem.PaymentsDatabase,
-            "notifications" => RunningSystem.NotificationsDatabase,
-            _ => RunningSystem.ServiceControlDatabase,
-        };
+        var database = SystemDatabases.ConnectionTo(SystemTopology.Named(endpoint));
         do
         {
             var ejected = await Sql.ScalarAsync<DateTime?>(database,

@@ -1,3 +1,4 @@
+using Conveyor.Topology;
 using Integration.Tests.Infrastructure;
 using Integration.Tests.System;
 
@@ -18,7 +19,7 @@ public class MailTroubleChangesNoOrder : FaultFixture
     protected override IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> EndpointSettings =>
         new Dictionary<string, IReadOnlyDictionary<string, string>>
         {
-            ["notifications"] = new Dictionary<string, string> { ["Smtp__Port"] = _smtp.Port.ToString() },
+            [SystemTopology.Notifications.Name] = new Dictionary<string, string> { ["Smtp__Port"] = _smtp.Port.ToString() },
         };
 
     [OneTimeTearDown]

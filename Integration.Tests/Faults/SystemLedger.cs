@@ -1,6 +1,9 @@
 using System.Net.Http.Json;
+using System.Text.RegularExpressions;
 using System.Text.Json.Serialization;
 using Conveyor.Messages;
+using Conveyor.Notifications;
+using Conveyor.Topology;
 using Integration.Tests.Infrastructure;
 using Integration.Tests.System;
 using Npgsql;
@@ -21,7 +24,7 @@ public sealed record OrderOutcome(
 /// e-mails the SMTP server received (by kind, so a duplicate shows), and whether anything is still waiting
 /// anywhere (queues, inboxes, outboxes, scheduled retries).
 /// </summary>
-public static class SystemLedger
+public static partial class SystemLedger
 {
     public const string Confirmed = "OrderConfirmed";
     public const string Cancelled = "OrderCancelled";
@@ -69,11 +72,11 @@ public static class SystemLedger
             }
         }
 
-        var mails = await MailsByRecipientAsync();
+        var mails = await MailsByOrderAsync();
         return orders.Select(order =>
         {
             var paid = payments.GetValueOrDefault(order.Id);
-            var received = mails.GetValueOrDefault(order.Email.ToLowerInvariant()) ?? [];
+            var received = mails.GetValueOrDefault(CustomerNotification.ShortId(order.Id)) ?? [];
             return new OrderOutcome(order.Id, states[order.Id], paid.Count, paid.Status, refunds.GetValueOrDefault(order.Id),
                 received.GroupBy(KindOf).ToDictionary(g => g.Key, g => g.Count()));
         }).ToList();
@@ -86,35 +89,36 @@ public static class SystemLedger
         : subject.StartsWith("Refund issued", StringComparison.Ordinal) ? RefundIssued
         : subject;
 
-    private sealed record MailSummary(
-        [property: JsonPropertyName("to")] string[] To,
-        [property: JsonPropertyName("subject")] string Subject);
+    private sealed record MailSummary([property: JsonPropertyName("subject")] string Subject);
 
     private sealed record MailPage(
         [property: JsonPropertyName("results")] MailSummary[] Results,
         [property: JsonPropertyName("pageCount")] int PageCount);
 
-    /// <summary>Every e-mail the SMTP server holds, by recipient: what arrived over SMTP, duplicates included.</summary>
-    private static async Task<Dictionary<string, List<string>>> MailsByRecipientAsync()
+    /// <summary>
+    /// Every customer e-mail the SMTP server holds, by the order number in its subject: what arrived over SMTP,
+    /// duplicates included. (All of a customer's orders mail the one verified address, so the recipient tells nothing.)
+    /// </summary>
+    private static async Task<Dictionary<string, List<string>>> MailsByOrderAsync()
     {
         using var http = new HttpClient { BaseAddress = TestEnvironment.SmtpApi };
-        var byRecipient = new Dictionary<string, List<string>>();
+        var byOrder = new Dictionary<string, List<string>>();
         for (var page = 1; ; page++)
         {
             var mails = (await http.GetFromJsonAsync<MailPage>($"/api/messages?page={page}&pageSize=2000"))!;
             foreach (var mail in mails.Results)
             {
-                foreach (var to in mail.To)
-                {
-                    var key = to.ToLowerInvariant();
-                    if (!byRecipient.TryGetValue(key, out var list)) byRecipient[key] = list = [];
-                    list.Add(mail.Subject);
-                }
+                if (OrderNumber().Match(mail.Subject) is not { Success: true } number) continue;
+                if (!byOrder.TryGetValue(number.Groups[1].Value, out var list)) byOrder[number.Groups[1].Value] = list = [];
+                list.Add(mail.Subject);
             }
 
-            if (page >= mails.PageCount) return byRecipient;
+            if (page >= mails.PageCount) return byOrder;
         }
     }
+
+    [GeneratedRegex(@"\border ([0-9A-F]{12})\b")]
+    private static partial Regex OrderNumber();
 
     /// <summary>
     /// What still waits somewhere: messages in the endpoints' queues, unhandled inbox rows, unsent outbox rows,
@@ -125,17 +129,13 @@ public static class SystemLedger
         var waiting = new Dictionary<string, long>();
         await using (var broker = await Broker.ConnectAsync())
         {
-            foreach (var queue in new[] { "orders", "payments", "notifications", "servicecontrol", "error" })
+            foreach (var queue in SystemTopology.Endpoints.Select(e => e.Queue).Append(SystemTopology.ErrorQueue))
             {
                 waiting[$"queue {queue}"] = await broker.CountAsync(queue);
             }
         }
 
-        foreach (var (endpoint, database) in new[]
-                 {
-                     ("orders", RunningSystem.OrdersDatabase), ("payments", RunningSystem.PaymentsDatabase),
-                     ("notifications", RunningSystem.NotificationsDatabase), ("servicecontrol", RunningSystem.ServiceControlDatabase),
-                 })
+        foreach (var (endpoint, database) in SystemTopology.Endpoints.Select(e => (e.Name, SystemDatabases.ConnectionTo(e))))
         {
             waiting[$"{endpoint} inbox"] = await Sql.ScalarAsync<long>(database,
                 "select count(*) from wolverine.wolverine_incoming_envelopes where status = 'Incoming'");

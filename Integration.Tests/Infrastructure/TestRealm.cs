@@ -7,7 +7,9 @@ namespace Integration.Tests.Infrastructure;
 /// The realm export (deploy/keycloak/conveyor-realm.json) plus two service clients only the tests use, both
 /// with the ops role: one whose tokens live 3 seconds (Keycloak's <c>access.token.lifespan</c> client
 /// attribute), to see a token expire; one without the <c>conveyor-api</c> client scope, so its tokens carry
-/// no API audience. The running system's identity provider reads this copy.
+/// no API audience. Pulse's access tokens live <see cref="PulseTokenLifespan"/>, so every Pulse test renews them
+/// with the refresh token as a long session would. The running system's identity provider reads this copy, and
+/// reads it again when a test changes it (<see cref="DisableUserAsync"/>).
 /// </summary>
 public static class TestRealm
 {
@@ -19,6 +21,8 @@ public static class TestRealm
 
     public static readonly TimeSpan ShortLifespan = TimeSpan.FromSeconds(3);
 
+    public static readonly TimeSpan PulseTokenLifespan = TimeSpan.FromSeconds(5);
+
     private static readonly Lazy<string> Written = new(Write);
 
     public static string File => Written.Value;
@@ -28,10 +32,31 @@ public static class TestRealm
         var realm = JsonNode.Parse(global::System.IO.File.ReadAllText(Path.Combine(RunningSystem.FindRepositoryRoot(), "deploy", "keycloak", "conveyor-realm.json")))!;
         AddServiceClient(realm, ShortLivedClient, ["conveyor-api", "roles"], new JsonObject { ["access.token.lifespan"] = ((int)ShortLifespan.TotalSeconds).ToString() });
         AddServiceClient(realm, OtherAudienceClient, ["roles"], new JsonObject());
+        var pulse = realm["clients"]!.AsArray().Single(c => (string?)c!["clientId"] == "pulse")!;
+        pulse["attributes"]!["access.token.lifespan"] = ((int)PulseTokenLifespan.TotalSeconds).ToString();
         var path = Path.Combine(RunningSystem.FindRepositoryRoot(), ".artifacts", "test-realm.json");
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         global::System.IO.File.WriteAllText(path, realm.ToJsonString());
         return path;
+    }
+
+    /// <summary>Disables <paramref name="username"/> in the running provider's realm, as an administrator would in Keycloak, until the returned handle is disposed.</summary>
+    public static IAsyncDisposable DisableUser(string username)
+    {
+        var original = global::System.IO.File.ReadAllText(File);
+        var realm = JsonNode.Parse(original)!;
+        realm["users"]!.AsArray().Single(u => (string?)u!["username"] == username)!["enabled"] = false;
+        global::System.IO.File.WriteAllText(File, realm.ToJsonString());
+        return new Restore(original);
+    }
+
+    private sealed class Restore(string original) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync()
+        {
+            global::System.IO.File.WriteAllText(File, original);
+            return ValueTask.CompletedTask;
+        }
     }
 
     private static void AddServiceClient(JsonNode realm, string clientId, string[] scopes, JsonObject attributes)

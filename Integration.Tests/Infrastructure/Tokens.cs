@@ -7,7 +7,8 @@ namespace Integration.Tests.Infrastructure;
 
 /// <summary>
 /// Access tokens from the running system's local OpenID Connect provider, for the realm's development users
-/// (deploy/keycloak/conveyor-realm.json): alice and bob are customers, sam is support, olivia is ops.
+/// (deploy/keycloak/conveyor-realm.json): alice and bob are customers with verified e-mail addresses, carol a
+/// customer whose address is not verified, sam is support, olivia is ops.
 /// </summary>
 public static class Tokens
 {
@@ -16,11 +17,24 @@ public static class Tokens
     {
         ["alice"] = "alice-dev-only",
         ["bob"] = "bob-dev-only",
+        ["carol"] = "carol-dev-only",
         ["sam"] = "sam-dev-only",
         ["olivia"] = "olivia-dev-only",
     };
 
     public static string PasswordOf(string user) => Passwords[user];
+
+    /// <summary>A development user's subject (<c>sub</c>): their stable id in the realm.</summary>
+    public static string SubjectOf(string user) => user switch
+    {
+        "alice" => "6c2f1b0e-0d5a-4d8e-9b51-2a1f7c9e0a11",
+        "bob" => "0b8d6a41-7c3e-4f92-8e2d-5f4a9c1b7d22",
+        "olivia" => "4d1c9b8a-2e7f-4a63-b0d4-6e5f8a2c1b44",
+        _ => throw new ArgumentOutOfRangeException(nameof(user), user, "not a development user with a known subject"),
+    };
+
+    /// <summary>A development user's e-mail address in the realm (verified for alice and bob).</summary>
+    public static string EmailOf(string user) => $"{user}@example.com";
 
     public static Task<string> ForAsync(string user, Uri? authority = null) =>
         RequestAsync(authority ?? RunningSystem.Authority, user, new Dictionary<string, string>

@@ -1,3 +1,4 @@
+using Conveyor.Topology;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -60,8 +61,8 @@ public class OneTracePerOrderAndItsMetrics : SystemFixture
         // Notifications handles OrderConfirmed last: wait until the span of the attempt that handled it has arrived
         // too (an attempt before it may have failed: the OrderPlaced that feeds its read model can come later).
         var spans = await _dashboard.WaitForTraceAsync(traceId!,
-            found => new[] { "orders", "payments", "notifications" }.All(service => found.Any(s => s.Service == service && s.Attributes.GetValueOrDefault("conveyor.order_id") == order.Id.ToString()))
-                     && found.Any(s => s.Service == "notifications" && s.Name.Contains("OrderConfirmed") && s.Attributes.GetValueOrDefault("conveyor.outcome") == "handled"),
+            found => SystemTopology.BusinessEndpoints.Select(e => e.Name).All(service => found.Any(s => s.Service == service && s.Attributes.GetValueOrDefault("conveyor.order_id") == order.Id.ToString()))
+                     && found.Any(s => s.Service == SystemTopology.Notifications.Name && s.Name.Contains("OrderConfirmed") && s.Attributes.GetValueOrDefault("conveyor.outcome") == "handled"),
             $"spans of trace {traceId} from all three endpoints");
 
         var byId = spans.ToDictionary(s => s.SpanId);
@@ -70,7 +71,7 @@ public class OneTracePerOrderAndItsMetrics : SystemFixture
         {
             Assert.That(spans.Select(s => s.TraceId).Distinct(), Is.EqualTo(new[] { traceId }), "one trace id");
             Assert.That(roots, Has.Count.EqualTo(1), "one root: " + string.Join(", ", roots.Select(r => $"{r.Service}:{r.Name}")));
-            Assert.That(roots[0].Service, Is.EqualTo("orders"));
+            Assert.That(roots[0].Service, Is.EqualTo(SystemTopology.Orders.Name));
             Assert.That(roots[0].Name, Does.Contain("POST"), "the trace starts with the HTTP request that placed the order");
             foreach (var span in spans.Where(s => s.ParentSpanId is not null))
             {
@@ -82,9 +83,9 @@ public class OneTracePerOrderAndItsMetrics : SystemFixture
             }
 
             var handled = spans.Where(s => s.Attributes.GetValueOrDefault("conveyor.outcome") == "handled").ToList();
-            Assert.That(handled.Select(s => s.Service).Distinct(), Is.SupersetOf(new[] { "orders", "payments", "notifications" }), "each endpoint's handling span says how it ended");
+            Assert.That(handled.Select(s => s.Service).Distinct(), Is.SupersetOf(SystemTopology.BusinessEndpoints.Select(e => e.Name)), "each endpoint's handling span says how it ended");
             Assert.That(handled.Select(s => s.Attributes.GetValueOrDefault("messaging.message_type")).OfType<string>(), Is.Not.Empty, "handling spans carry the message type");
-            Assert.That(spans.Any(s => s.Service == "notifications" && s.Name == "smtp send"), Is.True, "the e-mail's SMTP round trip has its own span");
+            Assert.That(spans.Any(s => s.Service == SystemTopology.Notifications.Name && s.Name == "smtp send"), Is.True, "the e-mail's SMTP round trip has its own span");
         });
 
         _tracedOrder = (order.Id, traceId!);
@@ -115,11 +116,11 @@ public class OneTracePerOrderAndItsMetrics : SystemFixture
 
         var traceId = await TestEnvironment.Eventually(() => _dashboard.TraceOfOrderAsync(order.Id), id => id is not null, $"a span tagged with order {order.Id}");
         var spans = await _dashboard.WaitForTraceAsync(traceId!,
-            found => found.FirstOrDefault(s => s.Service == "servicecontrol" && s.Name == "retry Conveyor.Messages.OrderPlaced") is { } retried
-                     && found.Any(s => s.Service == "payments" && s.ParentSpanId == retried.SpanId)
-                     && found.Any(s => s.Service == "orders" && s.Name.Contains("PaymentAuthorized")),
+            found => found.FirstOrDefault(s => s.Service == SystemTopology.ServiceControl.Name && s.Name == "retry Conveyor.Messages.OrderPlaced") is { } retried
+                     && found.Any(s => s.Service == SystemTopology.Payments.Name && s.ParentSpanId == retried.SpanId)
+                     && found.Any(s => s.Service == SystemTopology.Orders.Name && s.Name.Contains("PaymentAuthorized")),
             $"ServiceControl's retry, Payments' handling of it and the confirmation, all in trace {traceId}");
-        var retrySpan = spans.Single(s => s.Service == "servicecontrol" && s.Name == "retry Conveyor.Messages.OrderPlaced");
+        var retrySpan = spans.Single(s => s.Service == SystemTopology.ServiceControl.Name && s.Name == "retry Conveyor.Messages.OrderPlaced");
 
         Assert.Multiple(() =>
         {
@@ -143,13 +144,13 @@ public class OneTracePerOrderAndItsMetrics : SystemFixture
 
         var criticalTime = await TestEnvironment.Eventually(
             () => _prometheus.QueryAsync("sum by (endpoint, message_type) (conveyor_messaging_critical_time_seconds_count)"),
-            series => series.Any(s => s.Labels.GetValueOrDefault("endpoint") == "payments" && s.Labels.GetValueOrDefault("message_type") == "Conveyor.Messages.OrderPlaced"),
+            series => series.Any(s => s.Labels.GetValueOrDefault("endpoint") == SystemTopology.Payments.Name && s.Labels.GetValueOrDefault("message_type") == "Conveyor.Messages.OrderPlaced"),
             "a critical time histogram for OrderPlaced in Payments");
         var queues = await _prometheus.QueryAsync("rabbitmq_detailed_queue_messages_ready{queue=\"payments\"}");
 
         Assert.Multiple(() =>
         {
-            Assert.That(criticalTime.Single(s => s.Labels["endpoint"] == "payments" && s.Labels["message_type"] == "Conveyor.Messages.OrderPlaced").Value, Is.GreaterThanOrEqualTo(placed));
+            Assert.That(criticalTime.Single(s => s.Labels["endpoint"] == SystemTopology.Payments.Name && s.Labels["message_type"] == "Conveyor.Messages.OrderPlaced").Value, Is.GreaterThanOrEqualTo(placed));
             Assert.That(queues, Has.Count.EqualTo(1), "queue lengths come from RabbitMQ's own exporter");
         });
     }
@@ -196,7 +197,7 @@ public class OneTracePerOrderAndItsMetrics : SystemFixture
         var traced = _tracedOrder!.Value;
         var orderLines = new Dictionary<string, List<JsonElement>>();
         var notEcs = new List<string>();
-        foreach (var process in new[] { "orders", "payments", "notifications", "servicecontrol" })
+        foreach (var process in SystemTopology.Endpoints.Select(e => e.Name))
         {
             orderLines[process] = [];
             foreach (var line in System.OutputOf(process).Where(l => l.Length > 0))
@@ -227,7 +228,7 @@ public class OneTracePerOrderAndItsMetrics : SystemFixture
         Assert.Multiple(() =>
         {
             Assert.That(notEcs, Is.Empty, "lines that are not ECS JSON");
-            foreach (var process in new[] { "orders", "payments", "notifications" })
+            foreach (var process in SystemTopology.BusinessEndpoints.Select(e => e.Name))
             {
                 Assert.That(orderLines[process], Is.Not.Empty, $"{process} wrote lines for order {traced.OrderId}");
                 Assert.That(orderLines[process].Select(l => l.TryGetProperty("trace.id", out var id) ? id.GetString() : null).Distinct(), Is.EqualTo(new[] { traced.TraceId }),

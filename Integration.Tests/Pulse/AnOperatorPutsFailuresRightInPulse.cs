@@ -1,3 +1,6 @@
+using System.Text;
+using Conveyor.Hosting;
+using Conveyor.Topology;
 using Integration.Tests.Infrastructure;
 using Integration.Tests.ServiceControl;
 using Integration.Tests.System;
@@ -111,11 +114,73 @@ public class AnOperatorPutsFailuresRightInPulse : PulseFixture
         await Expect(Page.Locator($"tr[data-message='{id}']")).ToHaveCountAsync(0);
     }
 
+    [Test, Order(5)]
+    public async Task Stored_markup_and_script_stay_text_and_what_PostgreSQL_refused_or_is_too_big_to_show_is_still_there()
+    {
+        const string script = "<script>window.pwned = 1</script>";
+        const string image = "<img src=x onerror=\"window.pwned = 1\">";
+        var hostileId = Guid.NewGuid().ToString();
+        var hostile = FailedMessages.Failure(hostileId, "Tests.Hostile", "Tests.Boom", image, SystemTopology.Payments.Queue, DateTimeOffset.UtcNow);
+        hostile.Headers!["x-note"] = Encoding.UTF8.GetBytes(script + "\0 and a NUL");
+        var largeId = Guid.NewGuid().ToString();
+        var large = FailedMessages.Failure(largeId, "Tests.Large", "Tests.Boom", "a large body", SystemTopology.Payments.Queue, DateTimeOffset.UtcNow);
+        await using (var payments = await Broker.ConnectAsAsync(SystemTopology.Payments))
+        {
+            await payments.PublishAsync(ConveyorEndpoint.ErrorQueue, hostile, Encoding.UTF8.GetBytes($"{{\"comment\": \"{script}\"}}"));
+            await payments.PublishAsync(ConveyorEndpoint.ErrorQueue, large, Encoding.UTF8.GetBytes("{\"blob\": \"" + new string('b', 5 * 1024 * 1024) + "\"}"));
+        }
+
+        var hostileRecord = await ServiceControl.WaitForAsync(m => m.GetProperty("messageId").GetString() == hostileId, "the hostile failure stored");
+        var largeRecord = await ServiceControl.WaitForAsync(m => m.GetProperty("messageId").GetString() == largeId, "the 5 MB failure stored");
+
+        await Page.GotoAsync("/failed?classifier=exception-message");
+        await Expect(Page.GetByRole(AriaRole.Link, new() { Name = image, Exact = true })).ToBeVisibleAsync();
+        await Page.GotoAsync($"/messages/{ServiceControlClient.IdOf(hostileRecord)}");
+        await Expect(Page.Locator("[data-test=exception-message]")).ToHaveTextAsync(image);
+        await Expect(Page.Locator("[data-test=body]")).ToContainTextAsync(script);
+        await Expect(Page.Locator("table.headers")).ToContainTextAsync(script);
+        var pwned = await Page.EvaluateAsync<bool>("() => window.pwned === 1 || document.querySelector('#message img, .body script, .headers script') !== null");
+
+        await Page.GotoAsync($"/messages/{ServiceControlClient.IdOf(largeRecord)}");
+        await Expect(Page.Locator("[data-test=body-not-shown]")).ToContainTextAsync("5 MB");
+        await Expect(Page.Locator("[data-test=download-body]")).ToHaveAttributeAsync("href", $"/api/failed-messages/{ServiceControlClient.IdOf(largeRecord)}/body");
+        var pageSize = (await Page.ContentAsync()).Length;
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(pwned, Is.False, "no stored markup ran or became an element");
+            Assert.That(hostileRecord.GetProperty("storageNote").GetString(), Does.Contain("NUL"), "the NUL noted, the header kept");
+            Assert.That(pageSize, Is.LessThan(1024 * 1024), "the page does not carry the 5 MB body");
+        });
+    }
+
+    [Test, Order(6)]
+    public async Task A_form_posted_without_its_antiforgery_token_is_refused_and_changes_nothing()
+    {
+        // A page elsewhere making the operator's browser post Pulse's "retry all" form: the cookie goes along
+        // (SameSite=Lax does not stop a top-level POST from a same-site page), the antiforgery token does not.
+        var cookies = new global::System.Net.CookieContainer();
+        foreach (var cookie in await Page.Context.CookiesAsync()) cookies.Add(RunningSystem.ServiceControlApi, new global::System.Net.Cookie(cookie.Name, cookie.Value, cookie.Path));
+        using var forger = new HttpClient(new HttpClientHandler { CookieContainer = cookies, AllowAutoRedirect = false }) { BaseAddress = RunningSystem.ServiceControlApi };
+        var auditBefore = await Sql.ScalarAsync<long>(RunningSystem.ServiceControlDatabase, "select count(*) from audit_log");
+
+        using var forged = await forger.PostAsync("/failed?handler=RetryAll", new FormUrlEncodedContent([]));
+        using var wrongToken = await forger.PostAsync("/failed?handler=RetryAll", new FormUrlEncodedContent([new("__RequestVerificationToken", "forged")]));
+        var auditAfter = await Sql.ScalarAsync<long>(RunningSystem.ServiceControlDatabase, "select count(*) from audit_log");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(forged.StatusCode, Is.EqualTo(global::System.Net.HttpStatusCode.BadRequest), "no token");
+            Assert.That(wrongToken.StatusCode, Is.EqualTo(global::System.Net.HttpStatusCode.BadRequest), "a made-up token");
+            Assert.That(auditAfter, Is.EqualTo(auditBefore), "no action was taken");
+        });
+    }
+
     [Test, Order(4)]
     public async Task The_endpoints_page_shows_four_healthy_endpoints_and_monitoring_shows_the_queues()
     {
         await Page.GotoAsync("/endpoints");
-        foreach (var endpoint in new[] { "orders", "payments", "notifications", "servicecontrol" })
+        foreach (var endpoint in SystemTopology.Endpoints.Select(e => e.Name))
         {
             await Expect(Page.Locator($"tr[data-endpoint='{endpoint}']")).ToHaveAttributeAsync("data-state", "up");
         }
@@ -123,9 +188,9 @@ public class AnOperatorPutsFailuresRightInPulse : PulseFixture
         await Screenshot("pulse-endpoints");
 
         await Page.GotoAsync("/monitoring");
-        await Expect(Page.Locator("tr[data-queue='payments']")).ToBeVisibleAsync();
+        await Expect(Page.Locator($"tr[data-queue='{SystemTopology.Payments.Queue}']")).ToBeVisibleAsync();
         // A chart with samples (Payments' rates between two heartbeats), not the empty placeholder.
-        await Expect(Page.Locator("[data-test=throughput] tr[data-endpoint='payments'] svg.spark[aria-label^='last']").First).ToBeVisibleAsync();
+        await Expect(Page.Locator($"[data-test=throughput] tr[data-endpoint='{SystemTopology.Payments.Name}'] svg.spark[aria-label^='last']").First).ToBeVisibleAsync();
         await Screenshot("pulse-monitoring");
     }
 }

@@ -1,3 +1,4 @@
+using Conveyor.Topology;
 using System.Net;
 using Integration.Tests.Infrastructure;
 using Integration.Tests.System;
@@ -6,8 +7,9 @@ namespace Integration.Tests.Pulse;
 
 /// <summary>
 /// Pulse's session as the cookie alone sees it (no provider session to sign back in silently): it survives a restart
-/// of ServiceControl, because the keys protecting it are in ServiceControl's database, and it ends after its
-/// lifetime however often it is used, because nothing renews it. Here the lifetime is 45 s (8 h by default).
+/// of ServiceControl, because the keys protecting it are in ServiceControl's database; it ends after its lifetime
+/// however often it is used, though its access token is renewed along the way; and it ends as soon as the provider
+/// refuses to renew the token of a disabled user. Here the lifetime is 45 s (8 h by default).
 /// </summary>
 public class PulseSessionsEnd : PulseFixture
 {
@@ -16,11 +18,11 @@ public class PulseSessionsEnd : PulseFixture
         ["Pulse__SessionLifetime"] = "00:00:45",
     };
 
-    /// <summary>An HTTP client holding only Olivia's Pulse cookies, following no redirect.</summary>
-    private async Task<HttpClient> WithPulseCookiesAsync()
+    /// <summary>An HTTP client holding only the Pulse cookies of <paramref name="page"/>'s session (Olivia's by default), following no redirect.</summary>
+    private async Task<HttpClient> WithPulseCookiesAsync(Microsoft.Playwright.IPage? page = null)
     {
         var cookies = new CookieContainer();
-        foreach (var cookie in await Page.Context.CookiesAsync())
+        foreach (var cookie in await (page ?? Page).Context.CookiesAsync())
         {
             if (cookie.Name.StartsWith("conveyor-pulse", StringComparison.Ordinal)) cookies.Add(RunningSystem.ServiceControlApi, new Cookie(cookie.Name, cookie.Value, cookie.Path));
         }
@@ -40,8 +42,8 @@ public class PulseSessionsEnd : PulseFixture
         using var pulse = await WithPulseCookiesAsync();
         var before = await pulse.GetAsync("/");
 
-        await System.StopAsync("servicecontrol");
-        await System.StartAgainAsync("servicecontrol");
+        await System.StopAsync(SystemTopology.ServiceControl.Name);
+        await System.StartAgainAsync(SystemTopology.ServiceControl.Name);
         var after = await pulse.GetAsync("/");
         // Where the keys are: a pod's disk would lose them at every rollout (the local run's home folder would not).
         var keys = await Sql.ScalarAsync<long>(RunningSystem.ServiceControlDatabase, "select count(*) from data_protection_keys");
@@ -64,5 +66,32 @@ public class PulseSessionsEnd : PulseFixture
             "the session to end (a redirect to the provider)", TimeSpan.FromSeconds(120));
 
         Assert.That(ended.Headers.Location!.AbsolutePath, Does.EndWith("/protocol/openid-connect/auth"));
+    }
+
+    [Test, Order(3)]
+    public async Task An_operator_disabled_at_the_provider_is_signed_out_once_the_access_token_is_renewed()
+    {
+        var page = await NewSessionAsync();
+        await page.GotoAsync("/");
+        await SignInAsync(page, "sam");
+        await Expect(page.Locator("[data-test=operator]")).ToHaveTextAsync("sam");
+        using var pulse = await WithPulseCookiesAsync(page);
+        // Renewed while the user is enabled: the access token (5 s here) is renewed and the cookie re-issued with it.
+        var renewed = await TestEnvironment.Eventually(() => pulse.GetAsync("/"), r => SignedIn(r) && r.Headers.TryGetValues("Set-Cookie", out var set) && set.Any(c => c.StartsWith("conveyor-pulse", StringComparison.Ordinal)),
+            "Pulse to renew the access token and carry on", TimeSpan.FromSeconds(30));
+        var stillIn = await pulse.GetAsync("/");
+
+        HttpResponseMessage ended;
+        await using (TestRealm.DisableUser("sam"))
+        {
+            // Within one access token lifetime (the realm's 5 minutes; the test realm's 5 s) of the change.
+            ended = await TestEnvironment.Eventually(() => pulse.GetAsync("/"), SentToTheProvider, "the disabled operator's session to end", TimeSpan.FromSeconds(30));
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(SignedIn(renewed) && SignedIn(stillIn), "an enabled operator's session outlives its access tokens");
+            Assert.That(ended.Headers.Location!.AbsolutePath, Does.EndWith("/protocol/openid-connect/auth"), "sent to sign in again, where a disabled user cannot");
+        });
     }
 }

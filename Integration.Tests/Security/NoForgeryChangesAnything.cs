@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text;
 using System.Text.Json;
 using Conveyor.Hosting;
 using Conveyor.Hosting.ServiceControl;
@@ -47,7 +48,7 @@ public class NoForgeryChangesAnything : SystemFixture
     {
         await WaitForState(order, "Cancelled(PaymentTimedOut)");
         await TestEnvironment.Eventually(() => SystemDatabases.NotificationsFor(order.Id), n => n >= 1, $"the cancellation e-mail of {order.Id} recorded");
-        var mails = await TestEnvironment.Eventually(() => SmtpCatcher.MessagesTo(order.Email), m => m.Count >= 1, $"the cancellation e-mail to {order.Email}");
+        var mails = await TestEnvironment.Eventually(() => SmtpCatcher.MessagesAbout(order.Id), m => m.Count >= 1, $"the cancellation e-mail of {order.Id}");
         var view = await GetOrder(order.Location);
         Assert.Multiple(() =>
         {
@@ -65,7 +66,7 @@ public class NoForgeryChangesAnything : SystemFixture
         var forged = new PaymentAuthorized(order.Id, PaymentIds.PaymentFor(order.Id), OrderTotal, "EUR", "sim_ch_forged", DateTimeOffset.UtcNow);
         // The operator's user may write every exchange, as a leaked admin password would; it claims to be Payments in
         // the header the endpoints read the sender from, which the broker's user_id replaces.
-        var properties = Typed<PaymentAuthorized>(order.Id, new Dictionary<string, object?> { [BrokerIdentity.SenderHeader] = "payments"u8.ToArray() });
+        var properties = Typed<PaymentAuthorized>(order.Id, new Dictionary<string, object?> { [BrokerIdentity.SenderHeader] = Encoding.UTF8.GetBytes(SystemTopology.Payments.BrokerUser) });
         await using (var admin = await Broker.ConnectAsync())
         {
             await admin.PublishAsync(SystemTopology.ExchangeFor(typeof(PaymentAuthorized)), properties, Json(forged));

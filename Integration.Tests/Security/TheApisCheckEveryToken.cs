@@ -1,3 +1,4 @@
+using Conveyor.Topology;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -21,6 +22,15 @@ public class TheApisCheckEveryToken : SystemFixture
         ["Conveyor__Telemetry__ScrapeNetworks__0"] = "192.0.2.0/24",
     };
 
+    /// <summary>Payments as deployed: /metrics and /health/details on a management port of their own.</summary>
+    private static readonly Uri PaymentsManagement = new($"http://127.0.0.1:{SystemTopology.Payments.TestPort + 50}");
+
+    protected override IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> EndpointSettings =>
+        new Dictionary<string, IReadOnlyDictionary<string, string>>
+        {
+            [SystemTopology.Payments.Name] = new Dictionary<string, string> { ["Conveyor__Management__Port"] = PaymentsManagement.Port.ToString() },
+        };
+
     private static async Task<HttpResponseMessage> SendAsync(Uri api, HttpMethod method, string path, string? token, object? body = null)
     {
         using var http = new HttpClient { BaseAddress = api };
@@ -33,7 +43,7 @@ public class TheApisCheckEveryToken : SystemFixture
 
     private static object AnOrder() => new
     {
-        customerEmail = $"token-{Guid.NewGuid():N}@example.com", currency = "EUR", paymentToken = "tok_ok",
+        currency = "EUR", paymentToken = "tok_ok",
         lines = new[] { new { sku = "BOOK-DDD", quantity = 1 } },
     };
 
@@ -85,12 +95,18 @@ public class TheApisCheckEveryToken : SystemFixture
             ("support reads failed messages", RunningSystem.ServiceControlApi, HttpMethod.Get, "/api/failed-messages", sam, null, HttpStatusCode.OK),
             ("support reads the audit log", RunningSystem.ServiceControlApi, HttpMethod.Get, "/api/audit", sam, null, HttpStatusCode.OK),
             ("support cannot retry", RunningSystem.ServiceControlApi, HttpMethod.Post, "/api/failed-messages/retry-all", sam, null, HttpStatusCode.Forbidden),
-            ("support cannot set a redirect", RunningSystem.ServiceControlApi, HttpMethod.Put, "/api/retry-redirects/payments", sam, new { toQueue = "elsewhere" }, HttpStatusCode.Forbidden),
+            ("support cannot set a redirect", RunningSystem.ServiceControlApi, HttpMethod.Put, $"/api/retry-redirects/{SystemTopology.Payments.Queue}", sam, new { toQueue = "elsewhere" }, HttpStatusCode.Forbidden),
             ("ops retries", RunningSystem.ServiceControlApi, HttpMethod.Post, "/api/failed-messages/retry-all", olivia, null, HttpStatusCode.Accepted),
             ("ops reads endpoints", RunningSystem.ServiceControlApi, HttpMethod.Get, "/api/endpoints", olivia, null, HttpStatusCode.OK),
             ("metrics from outside the scrape network", RunningSystem.OrdersApi, HttpMethod.Get, "/metrics", null, null, HttpStatusCode.Unauthorized),
             ("customer on metrics", RunningSystem.OrdersApi, HttpMethod.Get, "/metrics", alice, null, HttpStatusCode.Forbidden),
-            ("ops scrapes metrics", RunningSystem.PaymentsApi, HttpMethod.Get, "/metrics", olivia, null, HttpStatusCode.OK),
+            ("ops scrapes metrics on the management port", PaymentsManagement, HttpMethod.Get, "/metrics", olivia, null, HttpStatusCode.OK),
+            ("ops reads health details on the management port", PaymentsManagement, HttpMethod.Get, "/health/details", olivia, null, HttpStatusCode.OK),
+            ("the management port answers readiness", PaymentsManagement, HttpMethod.Get, "/health/ready", null, null, HttpStatusCode.OK),
+            ("no metrics on the public port beside a management port", RunningSystem.PaymentsApi, HttpMethod.Get, "/metrics", olivia, null, HttpStatusCode.NotFound),
+            ("no health details on the public port beside a management port", RunningSystem.PaymentsApi, HttpMethod.Get, "/health/details", olivia, null, HttpStatusCode.NotFound),
+            ("no API on the management port", PaymentsManagement, HttpMethod.Get, "/admin/provider-outage", olivia, null, HttpStatusCode.NotFound),
+            ("health details from outside the scrape network", RunningSystem.OrdersApi, HttpMethod.Get, "/health/details", null, null, HttpStatusCode.Unauthorized),
             ("ServiceControl's metrics want a token, not a sign-in", RunningSystem.ServiceControlApi, HttpMethod.Get, "/metrics", null, null, HttpStatusCode.Unauthorized),
         };
 
@@ -104,8 +120,13 @@ public class TheApisCheckEveryToken : SystemFixture
             results.Add((c.What, c.Expected, response.StatusCode, response.Content.Headers.ContentType?.MediaType, response.Headers.WwwAuthenticate.ToString()));
         }
 
+        // Anonymous readiness is the verdict alone: no check names, host names or exception text.
+        using var publicReadiness = new HttpClient { BaseAddress = RunningSystem.OrdersApi };
+        var readiness = await publicReadiness.GetFromJsonAsync<JsonElement>("/health/ready");
+
         Assert.Multiple(() =>
         {
+            Assert.That(readiness.EnumerateObject().Select(p => p.Name), Is.EqualTo(new[] { "status" }), "public readiness");
             Assert.That(placed.StatusCode, Is.EqualTo(HttpStatusCode.Accepted), "a customer token in Keycloak's claim shape places an order");
             Assert.That(acceptedBeforeExpiry.StatusCode, Is.EqualTo(HttpStatusCode.OK), "the short-lived token works before it expires");
             foreach (var (what, expected, actual, mediaType, _) in results)

@@ -26,6 +26,8 @@ public class NoMessageWedgesServiceControl : SystemFixture
         // An instance silent for 10 s is forgotten (the default is a day); the test timings' grace period is 4 s.
         ["ServiceControl__ForgetInstancesSilentFor"] = "00:00:10",
         ["ServiceControl__RetentionCheckInterval"] = "00:00:01",
+        // Unresolved failures kept a day after their last failure (by default for ever).
+        ["ServiceControl__UnresolvedRetentionPeriod"] = "1.00:00:00",
     };
 
     [OneTimeSetUp]
@@ -57,6 +59,7 @@ public class NoMessageWedgesServiceControl : SystemFixture
         await using var operatorBroker = await Broker.ConnectAsync();
         var queued = await TestEnvironment.Eventually(() => operatorBroker.CountAsync(ConveyorEndpoint.ErrorQueue), n => n == 0, "error empty again");
         var ingestion = await _serviceControl.Http.GetFromJsonAsync<JsonElement>("/api/ingestion");
+        var download = await _serviceControl.Http.GetAsync($"/api/failed-messages/{ServiceControlClient.IdOf(stored)}/body");
 
         Assert.Multiple(async () =>
         {
@@ -66,6 +69,38 @@ public class NoMessageWedgesServiceControl : SystemFixture
             if (noted is null) Assert.That(stored.GetProperty("storageNote").ValueKind, Is.EqualTo(JsonValueKind.Null));
             else Assert.That(stored.GetProperty("storageNote").GetString(), Does.Contain(noted).And.Contain(header));
             Assert.That(ingestion.ToString(), Does.Not.Contain(messageId), "no store failure reported for it");
+            Assert.That(await download.Content.ReadAsByteArrayAsync(), Is.EqualTo(body), "downloaded byte for byte");
+            Assert.That(download.Content.Headers.ContentDisposition?.DispositionType, Is.EqualTo("attachment"), "a download, never rendered");
+            Assert.That(stored.GetProperty("bodyBytes").GetInt32(), Is.EqualTo(body.Length));
+            Assert.That(stored.GetProperty("body").ValueKind, Is.EqualTo(body.Length > 64 * 1024 ? JsonValueKind.Null : JsonValueKind.String),
+                "a body past ServiceControl:MaxInlineBodyBytes (64 KB) is kept but not inlined");
+        });
+    }
+
+    [Test]
+    public async Task With_a_retention_for_unresolved_failures_an_old_one_is_deleted_and_a_new_one_shows_when_it_will_be()
+    {
+        var (oldId, newId) = (Guid.NewGuid().ToString(), Guid.NewGuid().ToString());
+        var lastFailure = DateTimeOffset.UtcNow;
+        await using (var payments = await Broker.ConnectAsAsync(SystemTopology.Payments))
+        {
+            await payments.PublishAsync(ConveyorEndpoint.ErrorQueue, FailedMessages.Failure(oldId, "Tests.Old", "Tests.Boom", "failed two days ago", SystemTopology.Payments.Queue, lastFailure.AddDays(-2)), "{}"u8.ToArray());
+            await payments.PublishAsync(ConveyorEndpoint.ErrorQueue, FailedMessages.Failure(newId, "Tests.New", "Tests.Boom", "failed just now", SystemTopology.Payments.Queue, lastFailure), "{}"u8.ToArray());
+        }
+
+        var kept = await _serviceControl.WaitForAsync(m => m.GetProperty("messageId").GetString() == newId, "the new failure stored");
+        // The old one was stored too (error is empty, and nothing is dropped at ingestion), then deleted: the job says so.
+        await using var operatorBroker = await Broker.ConnectAsync();
+        await TestEnvironment.Eventually(() => operatorBroker.CountAsync(ConveyorEndpoint.ErrorQueue), n => n == 0, "error empty again");
+        var said = await TestEnvironment.Eventually(() => Task.FromResult(System.OutputOf(SystemTopology.ServiceControl.Name)),
+            lines => lines.Any(l => l.Contains("UnresolvedRetentionPeriod", StringComparison.Ordinal)), "the retention job to delete the old unresolved failure");
+        var oldRows = await Sql.ScalarAsync<long>(RunningSystem.ServiceControlDatabase, "select count(*) from failed_messages where message_id = @id", ("id", oldId));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(oldRows, Is.Zero, "a failure older than the retention is gone");
+            Assert.That(said.Count(l => l.Contains("UnresolvedRetentionPeriod", StringComparison.Ordinal)), Is.GreaterThanOrEqualTo(1));
+            Assert.That(kept.GetProperty("deletedAfter").GetDateTimeOffset(), Is.EqualTo(lastFailure.AddDays(1)).Within(TimeSpan.FromSeconds(1)), "a newer one says when it goes");
         });
     }
 
@@ -75,7 +110,7 @@ public class NoMessageWedgesServiceControl : SystemFixture
         var (_, messageId) = await FailedMessages.SendInvalidOrderPlacedAsync();
         var failed = await _serviceControl.WaitForAsync(m => m.GetProperty("messageId").GetString() == messageId, "the failure stored");
         var id = ServiceControlClient.IdOf(failed);
-        await System.StopAsync("payments");
+        await System.StopAsync(SystemTopology.Payments.Name);
         try
         {
             var retry = await _serviceControl.PostAsync($"/api/failed-messages/{id}/retry");
@@ -90,7 +125,7 @@ public class NoMessageWedgesServiceControl : SystemFixture
         }
         finally
         {
-            await System.StartAgainAsync("payments");
+            await System.StartAgainAsync(SystemTopology.Payments.Name);
         }
     }
 
@@ -99,23 +134,23 @@ public class NoMessageWedgesServiceControl : SystemFixture
     {
         static bool Lists(JsonElement endpoints, string endpoint) => endpoints.EnumerateArray().Any(i => i.GetProperty("endpoint").GetString() == endpoint);
 
-        await TestEnvironment.Eventually(() => _serviceControl.Http.GetFromJsonAsync<JsonElement>("/api/endpoints"), e => Lists(e, "notifications"), "Notifications reporting");
-        await System.StopAsync("notifications");
+        await TestEnvironment.Eventually(() => _serviceControl.Http.GetFromJsonAsync<JsonElement>("/api/endpoints"), e => Lists(e, SystemTopology.Notifications.Name), "Notifications reporting");
+        await System.StopAsync(SystemTopology.Notifications.Name);
         try
         {
-            var endpoints = await TestEnvironment.Eventually(() => _serviceControl.Http.GetFromJsonAsync<JsonElement>("/api/endpoints"), e => !Lists(e, "notifications"),
+            var endpoints = await TestEnvironment.Eventually(() => _serviceControl.Http.GetFromJsonAsync<JsonElement>("/api/endpoints"), e => !Lists(e, SystemTopology.Notifications.Name),
                 "the stopped instance forgotten", TimeSpan.FromSeconds(60));
             var monitoring = await _serviceControl.Http.GetFromJsonAsync<JsonElement>("/api/monitoring");
 
             Assert.Multiple(() =>
             {
-                Assert.That(Lists(endpoints, "orders"), "the running ones stay");
-                Assert.That(monitoring.GetProperty("endpoints").EnumerateArray().Select(e => e.GetProperty("endpoint").GetString()), Has.None.EqualTo("notifications"), "nor is its throughput kept");
+                Assert.That(Lists(endpoints, SystemTopology.Orders.Name), "the running ones stay");
+                Assert.That(monitoring.GetProperty("endpoints").EnumerateArray().Select(e => e.GetProperty("endpoint").GetString()), Has.None.EqualTo(SystemTopology.Notifications.Name), "nor is its throughput kept");
             });
         }
         finally
         {
-            await System.StartAgainAsync("notifications");
+            await System.StartAgainAsync(SystemTopology.Notifications.Name);
         }
     }
 

@@ -38,6 +38,78 @@ public class ServiceControlPutsFailuresRight : SystemFixture
         _serviceControl.WaitForAsync(m => m.GetProperty("messageId").GetString() == messageId, what);
 
     [Test]
+    public async Task A_thousand_distinct_failures_page_as_a_thousand_groups_and_archive_as_one_in_bounded_memory()
+    {
+        const int count = 1000, bodyBytes = 50_000;
+        var burst = await FailureBurst.PublishAsync(count, bodyBytes);
+        await TestEnvironment.Eventually(() => burst.StoredAsync(), stored => stored.Messages == count, $"the {count} failures stored", TimeSpan.FromMinutes(2));
+
+        // By exception message each is a group of its own: read a page of 100 at a time, as Pulse does.
+        var pages = new List<JsonElement>();
+        for (var page = 1; ; page++)
+        {
+            var result = await _serviceControl.Http.GetFromJsonAsync<JsonElement>($"/api/failure-groups?classifier=exception-message&page={page}&pageSize=100");
+            pages.Add(result);
+            if (page >= result.GetProperty("pages").GetInt32()) break;
+        }
+
+        var ours = pages.SelectMany(p => p.GetProperty("items").EnumerateArray())
+            .Where(g => g.GetProperty("title").GetString()!.EndsWith($" of {burst.MessageType}", StringComparison.Ordinal)).ToList();
+        var pastTheEnd = await _serviceControl.Http.GetFromJsonAsync<JsonElement>($"/api/failure-groups?classifier=exception-message&page={pages.Count + 1}&pageSize=100");
+
+        // As one group (its message type), archived in one action while ServiceControl's resident memory is sampled.
+        var group = (await _serviceControl.GroupsAsync("message-type")).Single(g => g.GetProperty("title").GetString() == burst.MessageType);
+        var serviceControl = System.ProcessOf(SystemTopology.ServiceControl.Name);
+        var allocatedBefore = await AllocatedBytesAsync();
+        var before = ResidentBytes(serviceControl);
+        long peak = before;
+        using var sampling = new CancellationTokenSource();
+        var sampler = Task.Run(async () =>
+        {
+            while (!sampling.IsCancellationRequested)
+            {
+                peak = Math.Max(peak, ResidentBytes(serviceControl));
+                await Task.Delay(20);
+            }
+        });
+        var archive = await _serviceControl.PostAsync($"/api/failure-groups/{Uri.EscapeDataString(group.GetProperty("id").GetString()!)}/archive");
+        await sampling.CancelAsync();
+        await sampler;
+        var allocated = await AllocatedBytesAsync() - allocatedBefore;
+        var archived = await Sql.ScalarAsync<long>(RunningSystem.ServiceControlDatabase,
+            "select count(*) from failed_messages where message_type = @t and status = 'Archived'", ("t", burst.MessageType));
+        TestContext.Out.WriteLine($"ServiceControl archiving {count} messages ({count * bodyBytes / 1_000_000} MB of bodies): allocated {allocated / 1_000_000.0:0.0} MB; resident {before / 1_000_000} MB before, peak {peak / 1_000_000} MB");
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(pages.Select(p => p.GetProperty("items").GetArrayLength()), Has.All.LessThanOrEqualTo(100));
+            Assert.That(pages[0].GetProperty("total").GetInt32(), Is.GreaterThanOrEqualTo(count));
+            Assert.That(ours, Has.Count.EqualTo(count), "every failure its own group, each on exactly one page");
+            Assert.That(ours.Select(g => g.GetProperty("id").GetString()).Distinct().Count(), Is.EqualTo(count));
+            Assert.That(ours.Select(g => g.GetProperty("count").GetInt32()), Has.All.EqualTo(1));
+            Assert.That(pastTheEnd.GetProperty("items").GetArrayLength(), Is.Zero, "a page past the last is empty, not an error");
+            Assert.That(archive.StatusCode, Is.EqualTo(HttpStatusCode.Accepted), await archive.Content.ReadAsStringAsync());
+            Assert.That(archived, Is.EqualTo(count));
+            // What the process allocated meanwhile (its GC's own count, on /metrics), not what the OS shows: a heap
+            // with free space left by the ingestion would hide the bodies from the resident set.
+            Assert.That(allocated, Is.LessThan((long)count * bodyBytes / 2), "archiving a group never loads its bodies");
+        });
+    }
+
+    /// <summary>ServiceControl's count of the bytes its managed heap has allocated since it started.</summary>
+    private static async Task<double> AllocatedBytesAsync()
+    {
+        using var http = new HttpClient { BaseAddress = RunningSystem.ServiceControlApi };
+        var metrics = await http.GetStringAsync("/metrics");
+        return double.Parse(metrics.Split('\n').Single(l => l.StartsWith("dotnet_gc_heap_total_allocated_bytes_total", StringComparison.Ordinal)).Split(' ')[^1], global::System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>A process's resident set, from /proc.</summary>
+    private static long ResidentBytes(global::System.Diagnostics.Process process) =>
+        File.ReadLines($"/proc/{process.Id}/status").Where(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))
+            .Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024).Single();
+
+    [Test]
     public async Task Failures_are_grouped_by_each_classifier_with_counts_and_times()
     {
         var run = Guid.NewGuid().ToString("N")[..8];
@@ -48,8 +120,7 @@ public class ServiceControlPutsFailuresRight : SystemFixture
         await FailedMessages.PublishAsync(Guid.NewGuid().ToString(), typeA, exception, $"boom {run}", t0.AddMinutes(1), endpoint);
         await FailedMessages.PublishAsync(Guid.NewGuid().ToString(), typeB, exception, $"other {run}", t0.AddMinutes(2), endpoint);
 
-        async Task<List<JsonElement>> Groups(string classifier) =>
-            (await _serviceControl.Http.GetFromJsonAsync<JsonElement>($"/api/failure-groups?classifier={classifier}")).EnumerateArray().ToList();
+        async Task<List<JsonElement>> Groups(string classifier) => [.. await _serviceControl.GroupsAsync(classifier)];
 
         var byDefault = await TestEnvironment.Eventually(() => Groups("exception-and-message-type"),
             g => g.Where(x => x.GetProperty("title").GetString()!.Contains(exception)).Sum(x => x.GetProperty("count").GetInt32()) == 3, "the three failures grouped");
@@ -187,8 +258,8 @@ public class ServiceControlPutsFailuresRight : SystemFixture
         var ids = new[] { Guid.NewGuid().ToString(), Guid.NewGuid().ToString() };
         foreach (var messageId in ids) await FailedMessages.PublishAsync(messageId, $"Tests.Group{run}", "Tests.Boom", "boom", DateTimeOffset.UtcNow);
         await TestEnvironment.Eventually(() => _serviceControl.ListAsync(), l => ids.All(i => l.Any(m => m.GetProperty("messageId").GetString() == i)), "both stored");
-        var groups = await _serviceControl.Http.GetFromJsonAsync<JsonElement>("/api/failure-groups?classifier=message-type");
-        var groupId = groups.EnumerateArray().Single(g => g.GetProperty("title").GetString() == $"Tests.Group{run}").GetProperty("id").GetString()!;
+        var groups = await _serviceControl.GroupsAsync("message-type");
+        var groupId = groups.Single(g => g.GetProperty("title").GetString() == $"Tests.Group{run}").GetProperty("id").GetString()!;
 
         var archive = await _serviceControl.PostAsync($"/api/failure-groups/{Uri.EscapeDataString(groupId)}/archive");
         var archived = await _serviceControl.ListAsync("Archived", groupId);
@@ -226,6 +297,7 @@ public class ServiceControlPutsFailuresRight : SystemFixture
         var resolved = await _serviceControl.GetAsync(id);
         await TestEnvironment.Eventually(() => SystemDatabases.HandledByPayments(newId), n => n == 1, "Payments to handle the edited copy under its new id");
         var editAgain = await _serviceControl.PostAsync($"/api/failed-messages/{id}/edit-and-retry", new { body = fixedBody });
+        var audit = (await _serviceControl.Http.GetFromJsonAsync<JsonElement[]>($"/api/audit?messageId={id}"))!.Single(e => e.GetProperty("action").GetString() == "EditAndRetry");
 
         Assert.Multiple(async () =>
         {
@@ -237,6 +309,11 @@ public class ServiceControlPutsFailuresRight : SystemFixture
             Assert.That(resolved.GetProperty("editedAs").GetGuid(), Is.EqualTo(newId));
             Assert.That(await SystemDatabases.PaymentsFor(order.Id), Is.EqualTo(1), "still one payment for the order");
             Assert.That(editAgain.StatusCode, Is.EqualTo(HttpStatusCode.Conflict), "the original is resolved");
+            // The audit keeps what was sent, exactly, where it went, and who sent it by their stable subject.
+            Assert.That(audit.GetProperty("sentBody").GetString(), Is.EqualTo(fixedBody));
+            Assert.That(audit.GetProperty("sentTo").GetString(), Is.EqualTo(SystemTopology.Payments.Queue));
+            Assert.That(audit.GetProperty("operatorId").GetString(), Is.EqualTo(Tokens.SubjectOf("olivia")));
+            Assert.That(audit.GetProperty("detail").GetString(), Does.Contain(newId.ToString()));
         });
     }
 
@@ -249,7 +326,7 @@ public class ServiceControlPutsFailuresRight : SystemFixture
         var (_, messageId) = await FailedMessages.SendInvalidOrderPlacedAsync();
         var id = ServiceControlClient.IdOf(await WaitForMessage(messageId, "the invalid OrderPlaced stored"));
 
-        var put = await _serviceControl.Http.PutAsJsonAsync("/api/retry-redirects/payments", new { toQueue = target });
+        var put = await _serviceControl.Http.PutAsJsonAsync($"/api/retry-redirects/{SystemTopology.Payments.Queue}", new { toQueue = target });
         HttpResponseMessage retry, removed;
         BasicGetResult? arrived;
         try
@@ -259,10 +336,11 @@ public class ServiceControlPutsFailuresRight : SystemFixture
         }
         finally
         {
-            removed = await _serviceControl.Http.DeleteAsync("/api/retry-redirects/payments");
+            removed = await _serviceControl.Http.DeleteAsync($"/api/retry-redirects/{SystemTopology.Payments.Queue}");
         }
 
         var headers = arrived!.BasicProperties.Headers!;
+        var audit = (await _serviceControl.Http.GetFromJsonAsync<JsonElement[]>($"/api/audit?messageId={id}"))!.Single(e => e.GetProperty("action").GetString() == "Retry");
         Assert.Multiple(() =>
         {
             Assert.That(put.StatusCode, Is.EqualTo(HttpStatusCode.OK));
@@ -273,6 +351,7 @@ public class ServiceControlPutsFailuresRight : SystemFixture
             Assert.That(headers.Keys, Has.None.StartWith("exception-"), "failure headers are not sent back");
             Assert.That(headers.Keys, Has.No.Member("conveyor-attempts"));
             Assert.That(removed.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
+            Assert.That(audit.GetProperty("detail").GetString(), Does.Contain($"1 to {target} (redirected from {SystemTopology.Payments.Queue})"), "the audit names where the retry really went");
         });
     }
 
@@ -288,7 +367,7 @@ public class ServiceControlPutsFailuresRight : SystemFixture
             ["retry unknown group"] = (await _serviceControl.PostAsync("/api/failure-groups/message-type:0000/retry"), HttpStatusCode.NotFound),
             ["retry nothing"] = (await _serviceControl.PostAsync("/api/failed-messages/retry", new { ids = Array.Empty<Guid>() }), HttpStatusCode.BadRequest),
             ["unknown classifier"] = (await _serviceControl.Http.GetAsync("/api/failure-groups?classifier=colour"), HttpStatusCode.BadRequest),
-            ["redirect to itself"] = (await _serviceControl.Http.PutAsJsonAsync("/api/retry-redirects/payments", new { toQueue = "payments" }), HttpStatusCode.BadRequest),
+            ["redirect to itself"] = (await _serviceControl.Http.PutAsJsonAsync($"/api/retry-redirects/{SystemTopology.Payments.Queue}", new { toQueue = SystemTopology.Payments.Queue }), HttpStatusCode.BadRequest),
         };
 
         Assert.Multiple(() =>
@@ -307,7 +386,7 @@ public class ServiceControlPutsFailuresRight : SystemFixture
         if (Environment.UserName != "root" || !File.Exists("/usr/sbin/runuser")) Assert.Ignore("Locking ServiceControl out of PostgreSQL needs root (./build.sh test runs as root in CI).");
         var messageId = Guid.NewGuid().ToString();
 
-        await Postgres.LockOutAsync("servicecontrol");
+        await Postgres.LockOutAsync(SystemTopology.ServiceControl.DatabaseRole);
         JsonElement problem;
         long stillInError;
         try
@@ -315,11 +394,11 @@ public class ServiceControlPutsFailuresRight : SystemFixture
             await FailedMessages.PublishAsync(messageId, "Tests.Unstorable", "Tests.Boom", "while the database is away", DateTimeOffset.UtcNow);
             problem = await TestEnvironment.Eventually(() => _serviceControl.Http.GetFromJsonAsync<JsonElement>("/api/ingestion"),
                 i => i.GetProperty("problem").ValueKind == JsonValueKind.String && i.GetProperty("problem").GetString()!.Contains(messageId), "the ingestion problem to be reported");
-            stillInError = await RabbitMqManagement.MessagesInAsync("error");
+            stillInError = await RabbitMqManagement.MessagesInAsync(SystemTopology.ErrorQueue);
         }
         finally
         {
-            await Postgres.LetInAsync("servicecontrol");
+            await Postgres.LetInAsync(SystemTopology.ServiceControl.DatabaseRole);
         }
 
         var stored = await WaitForMessage(messageId, "the failure stored once the database is back");
@@ -378,30 +457,30 @@ public class ServiceControlPutsFailuresRight : SystemFixture
             instances.Where(i => i.GetProperty("endpoint").GetString() == endpoint).Select(i => i.GetProperty("up").GetBoolean() ? "up" : "down").FirstOrDefault() ?? "unknown";
         Task<List<JsonElement>> Endpoints() => _serviceControl.Http.GetFromJsonAsync<List<JsonElement>>("/api/endpoints")!;
 
-        var all = await TestEnvironment.Eventually(Endpoints, e => new[] { "orders", "payments", "notifications", "servicecontrol" }.All(n => StateOf(e, n) == "up"), "all four endpoints up");
-        var checks = all.Single(i => i.GetProperty("endpoint").GetString() == "notifications").GetProperty("checks").EnumerateArray().Select(c => c.GetProperty("name").GetString()).ToList();
+        var all = await TestEnvironment.Eventually(Endpoints, e => SystemTopology.Endpoints.Select(p => p.Name).All(n => StateOf(e, n) == "up"), "all four endpoints up");
+        var checks = all.Single(i => i.GetProperty("endpoint").GetString() == SystemTopology.Notifications.Name).GetProperty("checks").EnumerateArray().Select(c => c.GetProperty("name").GetString()).ToList();
 
-        await System.StopAsync("payments");
+        await System.StopAsync(SystemTopology.Payments.Name);
         var stoppedAt = DateTime.UtcNow;
-        await TestEnvironment.Eventually(Endpoints, e => StateOf(e, "payments") == "down", "Payments reported down", RunningSystem.Timings.HeartbeatGracePeriod * 3);
+        await TestEnvironment.Eventually(Endpoints, e => StateOf(e, SystemTopology.Payments.Name) == "down", "Payments reported down", RunningSystem.Timings.HeartbeatGracePeriod * 3);
         var reportedAfter = DateTime.UtcNow - stoppedAt;
         var othersWhileDown = await Endpoints();
-        var host = othersWhileDown.First(i => i.GetProperty("endpoint").GetString() == "payments").GetProperty("host").GetString()!;
-        var forgetUp = await _serviceControl.Http.DeleteAsync($"/api/endpoints/orders/{Uri.EscapeDataString(host)}");
-        var forgetDown = await _serviceControl.Http.DeleteAsync($"/api/endpoints/payments/{Uri.EscapeDataString(host)}");
+        var host = othersWhileDown.First(i => i.GetProperty("endpoint").GetString() == SystemTopology.Payments.Name).GetProperty("host").GetString()!;
+        var forgetUp = await _serviceControl.Http.DeleteAsync($"/api/endpoints/{SystemTopology.Orders.Name}/{Uri.EscapeDataString(host)}");
+        var forgetDown = await _serviceControl.Http.DeleteAsync($"/api/endpoints/{SystemTopology.Payments.Name}/{Uri.EscapeDataString(host)}");
         var afterForgetting = await Endpoints();
 
-        await System.StartAgainAsync("payments");
-        await TestEnvironment.Eventually(Endpoints, e => StateOf(e, "payments") == "up", "Payments reported up again", TimeSpan.FromSeconds(30));
+        await System.StartAgainAsync(SystemTopology.Payments.Name);
+        await TestEnvironment.Eventually(Endpoints, e => StateOf(e, SystemTopology.Payments.Name) == "up", "Payments reported up again", TimeSpan.FromSeconds(30));
 
         Assert.Multiple(() =>
         {
             Assert.That(checks, Is.SupersetOf(new[] { "database", "broker", "smtp" }), "Notifications reports its own checks, SMTP included");
             TestContext.Progress.WriteLine($"Payments was reported down {reportedAfter.TotalSeconds:0.0} s after it stopped (grace period {RunningSystem.Timings.HeartbeatGracePeriod.TotalSeconds} s)");
-            Assert.That(StateOf(othersWhileDown, "orders"), Is.EqualTo("up"), "only the stopped endpoint is down");
+            Assert.That(StateOf(othersWhileDown, SystemTopology.Orders.Name), Is.EqualTo("up"), "only the stopped endpoint is down");
             Assert.That(forgetUp.StatusCode, Is.EqualTo(HttpStatusCode.Conflict), "an instance that is up cannot be forgotten");
             Assert.That(forgetDown.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
-            Assert.That(StateOf(afterForgetting, "payments"), Is.EqualTo("unknown"), "forgotten until its next heartbeat");
+            Assert.That(StateOf(afterForgetting, SystemTopology.Payments.Name), Is.EqualTo("unknown"), "forgotten until its next heartbeat");
         });
     }
 }

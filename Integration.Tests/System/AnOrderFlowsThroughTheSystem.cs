@@ -9,9 +9,7 @@ namespace Integration.Tests.System;
 /// <summary>The three endpoint executables, a real broker, real databases and a real SMTP server: an order from HTTP to e-mail.</summary>
 public class AnOrderFlowsThroughTheSystem : SystemFixture
 {
-    private static object Order(string email, string token = "tok_ok") => OrderRequests.TwoLines(email, token);
-
-    private static string UniqueEmail() => $"systest-{Guid.NewGuid():N}@example.com";
+    private static object Order(string token = "tok_ok") => OrderRequests.TwoLines(token);
 
     [Test]
     public void The_three_endpoints_and_ServiceControl_are_four_separate_processes() =>
@@ -20,9 +18,7 @@ public class AnOrderFlowsThroughTheSystem : SystemFixture
     [Test]
     public async Task A_placed_order_is_confirmed_and_the_customer_gets_one_email()
     {
-        var email = UniqueEmail();
-
-        var response = await OrderRequests.PostAsync(Api, Order(email));
+        var response = await OrderRequests.PostAsync(Api, Order());
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
         var location = response.Headers.Location!;
@@ -31,7 +27,7 @@ public class AnOrderFlowsThroughTheSystem : SystemFixture
 
         var order = await TestEnvironment.Eventually(() => GetOrder(location),
             o => o.GetProperty("status").GetString() == "Confirmed", "the order to be Confirmed");
-        var mails = await TestEnvironment.Eventually(() => SmtpCatcher.MessagesTo(email), m => m.Count > 0, $"an e-mail to {email}");
+        var mails = await TestEnvironment.Eventually(() => SmtpCatcher.MessagesAbout(body.GetProperty("id").GetGuid()), m => m.Count > 0, "the order's e-mail");
 
         Assert.Multiple(() =>
         {
@@ -41,6 +37,29 @@ public class AnOrderFlowsThroughTheSystem : SystemFixture
                 Is.EqualTo(new[] { "Placed", "Confirmed" }));
             Assert.That(mails, Has.Count.EqualTo(1));
             Assert.That(mails[0].Subject, Does.StartWith("Your order").And.EndWith("is confirmed"));
+            Assert.That(mails[0].To, Is.EqualTo(new[] { Tokens.EmailOf("alice") }), "to the address the token vouches for");
+        });
+    }
+
+    [Test]
+    public async Task Order_mail_goes_only_to_the_tokens_verified_address()
+    {
+        using var carol = Tokens.ClientAs("carol", RunningSystem.OrdersApi);
+        var before = await SystemDatabases.OrderRows();
+
+        var elsewhere = await OrderRequests.PostAsync(Api, new { customerEmail = "mallory@example.net", currency = "EUR", paymentToken = "tok_ok", lines = new[] { new { sku = "MUG", quantity = 1 } } });
+        var unverified = await OrderRequests.PostAsync(carol, Order());
+
+        var elsewhereProblem = await elsewhere.Content.ReadFromJsonAsync<JsonElement>();
+        var unverifiedProblem = await unverified.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Multiple(async () =>
+        {
+            Assert.That(elsewhere.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), "a body naming another address");
+            Assert.That(elsewhereProblem.GetProperty("errors").GetProperty("customerEmail")[0].GetString(), Does.Contain("verified address"));
+            Assert.That(unverified.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden), "a customer whose address is not verified");
+            Assert.That(unverified.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
+            Assert.That(unverifiedProblem.GetProperty("title").GetString(), Is.EqualTo("No verified e-mail address"));
+            Assert.That(await SystemDatabases.OrderRows(), Is.EqualTo(before), "neither placed an order");
         });
     }
 
@@ -49,13 +68,13 @@ public class AnOrderFlowsThroughTheSystem : SystemFixture
     {
         var invalid = new
         {
-            customerEmail = "not-an-email",
             currency = "XXY",
             paymentToken = "",
             lines = new object[] { new { sku = "A", quantity = 0, unitPrice = -1m } },
         };
 
-        var response = await OrderRequests.PostAsync(Api, invalid);
+        var key = Guid.NewGuid().ToString();
+        var response = await OrderRequests.PostAsync(Api, invalid, key);
 
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Multiple(async () =>
@@ -64,9 +83,9 @@ public class AnOrderFlowsThroughTheSystem : SystemFixture
             Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
             Assert.That(problem.GetProperty("errors").EnumerateObject().Select(p => p.Name), Is.EquivalentTo(new[]
             {
-                "customerEmail", "currency", "paymentToken", "lines[0].quantity", "lines[0].unitPrice",
+                "currency", "paymentToken", "lines[0].quantity", "lines[0].unitPrice",
             }));
-            Assert.That(await SystemDatabases.OrderRowsForEmail("not-an-email"), Is.Zero);
+            Assert.That(await SystemDatabases.OrderRowsForKey(key), Is.Zero);
         });
     }
 
@@ -89,13 +108,12 @@ public class AnOrderFlowsThroughTheSystem : SystemFixture
     public async Task An_idempotency_key_is_the_customers_own_the_same_body_answers_the_first_order_another_is_422()
     {
         var key = Guid.NewGuid().ToString();
-        var email = UniqueEmail();
         using var bob = Tokens.ClientAs("bob", RunningSystem.OrdersApi);
 
-        var first = await OrderRequests.PostAsync(Api, Order(email), key);
-        var retry = await OrderRequests.PostAsync(Api, Order(email), key);
-        var different = await OrderRequests.PostAsync(Api, Order(email, token: "tok_declined"), key);
-        var anotherCustomer = await OrderRequests.PostAsync(bob, Order(email), key);
+        var first = await OrderRequests.PostAsync(Api, Order(), key);
+        var retry = await OrderRequests.PostAsync(Api, Order(), key);
+        var different = await OrderRequests.PostAsync(Api, Order(token: "tok_declined"), key);
+        var anotherCustomer = await OrderRequests.PostAsync(bob, Order(), key);
 
         Assert.Multiple(async () =>
         {
@@ -106,36 +124,36 @@ public class AnOrderFlowsThroughTheSystem : SystemFixture
             Assert.That(different.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
             Assert.That(anotherCustomer.StatusCode, Is.EqualTo(HttpStatusCode.Accepted), "another customer's key is unrelated");
             Assert.That(anotherCustomer.Headers.Location, Is.Not.EqualTo(first.Headers.Location));
-            Assert.That(await SystemDatabases.OrderRowsForEmail(email), Is.EqualTo(2), "alice's order and bob's");
+            Assert.That(await SystemDatabases.OrderRowsForKey(key), Is.EqualTo(2), "alice's order and bob's");
         });
     }
 
     [Test]
     public async Task Without_an_idempotency_key_no_order_is_placed()
     {
-        var email = UniqueEmail();
+        var before = await SystemDatabases.OrderRows();
 
-        var response = await Api.PostAsJsonAsync("/orders", Order(email));
+        var response = await Api.PostAsJsonAsync("/orders", Order());
 
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Multiple(async () =>
         {
             Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
             Assert.That(problem.GetProperty("errors").GetProperty("Idempotency-Key")[0].GetString(), Does.Contain("required"));
-            Assert.That(await SystemDatabases.OrderRowsForEmail(email), Is.Zero);
+            Assert.That(await SystemDatabases.OrderRows(), Is.EqualTo(before));
         });
     }
 
     [Test]
     public async Task Prices_come_from_the_catalog_and_a_client_price_or_an_unsellable_SKU_places_nothing()
     {
-        var email = UniqueEmail();
-        object With(object line) => new { customerEmail = email, currency = "EUR", paymentToken = "tok_ok", lines = new[] { line } };
+        var before = await SystemDatabases.OrderRows();
+        object With(object line) => new { currency = "EUR", paymentToken = "tok_ok", lines = new[] { line } };
 
         var zeroPrice = await OrderRequests.PostAsync(Api, With(new { sku = "BOOK-DDD", quantity = 1, unitPrice = 0m }));
         var unknown = await OrderRequests.PostAsync(Api, With(new { sku = "NO-SUCH-THING", quantity = 1 }));
         var retired = await OrderRequests.PostAsync(Api, With(new { sku = "POSTER-2025", quantity = 1 }));
-        var otherCurrency = await OrderRequests.PostAsync(Api, new { customerEmail = email, currency = "USD", paymentToken = "tok_ok", lines = new[] { new { sku = "BOOK-DDD", quantity = 1 } } });
+        var otherCurrency = await OrderRequests.PostAsync(Api, new { currency = "USD", paymentToken = "tok_ok", lines = new[] { new { sku = "BOOK-DDD", quantity = 1 } } });
         var priced = await OrderRequests.PostAsync(Api, With(new { sku = "BOOK-DDD", quantity = 3 }));
         var order = await GetOrder(priced.Headers.Location!);
 
@@ -154,7 +172,7 @@ public class AnOrderFlowsThroughTheSystem : SystemFixture
             Assert.That(await Error(otherCurrency, "currency"), Does.Contain("EUR"));
             Assert.That(priced.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
             Assert.That(order.GetProperty("total").GetDecimal(), Is.EqualTo(127.50m), "3 × 42.50 from deploy/catalog.json");
-            Assert.That(await SystemDatabases.OrderRowsForEmail(email), Is.EqualTo(1), "only the priced order");
+            Assert.That(await SystemDatabases.OrderRows(), Is.EqualTo(before + 1), "only the priced order");
         });
     }
 

@@ -43,7 +43,7 @@ public class EveryPaymentPathEndsWhereItShould : SystemFixture
     private static async Task<IReadOnlyList<SmtpCatcher.Message>> MailsOnceRecorded(Placed order, int kinds)
     {
         await TestEnvironment.Eventually(() => SystemDatabases.NotificationsFor(order.Id), n => n >= kinds, $"{kinds} notification(s) recorded for {order.Id}");
-        return await TestEnvironment.Eventually(() => SmtpCatcher.MessagesTo(order.Email), m => m.Count >= kinds, $"{kinds} e-mail(s) to {order.Email}");
+        return await TestEnvironment.Eventually(() => SmtpCatcher.MessagesAbout(order.Id), m => m.Count >= kinds, $"{kinds} e-mail(s) about {order.Id}");
     }
 
     [Test]
@@ -137,7 +137,7 @@ public class EveryPaymentPathEndsWhereItShould : SystemFixture
             Assert.That(ServiceControlClient.Header(failed, "exception-stack"), Is.Not.Empty);
             Assert.That(ServiceControlClient.Header(failed, "conveyor-attempts"), Is.EqualTo(RunningSystem.Timings.TotalAttempts.ToString()),
                 "it failed after every configured retry, not sooner");
-            Assert.That(ServiceControlClient.Header(failed, "conveyor-endpoint"), Is.EqualTo("payments"));
+            Assert.That(ServiceControlClient.Header(failed, "conveyor-endpoint"), Is.EqualTo(SystemTopology.Payments.Name));
             Assert.That(ServiceControlClient.Header(failed, "conveyor-queue"), Is.EqualTo("rabbitmq://queue/payments"));
             Assert.That(ServiceControlClient.Header(failed, "conveyor-message-type"), Is.EqualTo(typeof(OrderPlaced).FullName));
             Assert.That(ServiceControlClient.Header(failed, "conveyor-correlation-id"), Is.EqualTo(order.Id.ToString()));
@@ -242,8 +242,8 @@ public class EveryPaymentPathEndsWhereItShould : SystemFixture
         };
         var untyped = new BasicProperties { MessageId = Guid.NewGuid().ToString(), Persistent = true };
 
-        await _broker.Channel.BasicPublishAsync("", "payments", mandatory: true, claimsToBeOrderPlaced, garbage);
-        await _broker.Channel.BasicPublishAsync("", "payments", mandatory: true, untyped, garbage);
+        await _broker.Channel.BasicPublishAsync("", SystemTopology.Payments.Queue, mandatory: true, claimsToBeOrderPlaced, garbage);
+        await _broker.Channel.BasicPublishAsync("", SystemTopology.Payments.Queue, mandatory: true, untyped, garbage);
 
         var badJson = await _failed.WaitForAsync(m => m.GetProperty("messageId").GetString() == claimsToBeOrderPlaced.MessageId, "the invalid OrderPlaced in error");
         var noType = await _failed.WaitForAsync(m => m.GetProperty("messageId").GetString() == untyped.MessageId, "the untyped bytes in error");
@@ -256,7 +256,7 @@ public class EveryPaymentPathEndsWhereItShould : SystemFixture
             Assert.That(await SystemDatabases.StoredBodyOf(untyped.MessageId), Is.EqualTo(garbage), "body unchanged");
             Assert.That(ServiceControlClient.Header(badJson, "exception-type"), Does.Contain("Json"));
             Assert.That(ServiceControlClient.Header(badJson, "conveyor-attempts"), Is.EqualTo("1"), "no retries for poison");
-            Assert.That(ServiceControlClient.Header(badJson, "conveyor-endpoint"), Is.EqualTo("payments"));
+            Assert.That(ServiceControlClient.Header(badJson, "conveyor-endpoint"), Is.EqualTo(SystemTopology.Payments.Name));
         });
     }
 
@@ -279,7 +279,7 @@ public class EveryPaymentPathEndsWhereItShould : SystemFixture
     {
         var order = await PlaceOrder("tok_ok");
         var view = await GetOrder(order.Location);
-        var again = new OrderPlaced(order.Id, "customer-systest", order.Email, "EUR",
+        var again = new OrderPlaced(order.Id, view.GetProperty("customerId").GetString()!, Tokens.EmailOf("alice"), "EUR",
             [new OrderLine("BOOK-DDD", 1, 42.50m), new OrderLine("MUG", 2, 9.95m)], 62.40m, "tok_ok", view.GetProperty("placedAt").GetDateTimeOffset());
         var body = JsonSerializer.SerializeToUtf8Bytes(again, MessageJson.Options);
 

@@ -12,29 +12,41 @@ namespace Integration.Tests.System;
 /// </summary>
 public sealed class FailureBurst
 {
-    private FailureBurst(string exceptionType, int count)
+    private FailureBurst(string run, int count)
     {
-        ExceptionType = exceptionType;
+        ExceptionType = $"Tests.SimulatedFailure{run}";
+        MessageType = $"Tests.Burst{run}";
         Count = count;
     }
 
     public string ExceptionType { get; }
+
+    /// <summary>This burst's own message type: grouped by message type, the burst is one group.</summary>
+    public string MessageType { get; }
+
     public int Count { get; }
 
-    /// <summary>Publishes <paramref name="count"/> failures as Payments dead-letters them (its broker user, its queue).</summary>
-    public static async Task<FailureBurst> PublishAsync(int count)
+    /// <summary>
+    /// Publishes <paramref name="count"/> failures as Payments dead-letters them (its broker user, its queue), each with
+    /// an exception message of its own (grouped by exception message, each is a group) and, if asked, a body of
+    /// about <paramref name="bodyBytes"/>.
+    /// </summary>
+    public static async Task<FailureBurst> PublishAsync(int count, int bodyBytes = 0)
     {
-        var burst = new FailureBurst($"Tests.SimulatedFailure{Guid.NewGuid():N}", count);
+        var burst = new FailureBurst(Guid.NewGuid().ToString("N"), count);
+        var padding = new string('p', bodyBytes);
         await using var payments = await Broker.ConnectAsAsync(SystemTopology.Payments);
         for (var i = 0; i < count; i++)
         {
             await payments.PublishAsync(ConveyorEndpoint.ErrorQueue,
-                FailedMessages.Failure(Guid.NewGuid().ToString(), "Tests.Burst", burst.ExceptionType, $"simulated failure {i}", SystemTopology.Payments.Queue, DateTimeOffset.UtcNow),
-                Encoding.UTF8.GetBytes($"{{\"number\":{i}}}"));
+                FailedMessages.Failure(Guid.NewGuid().ToString(), burst.MessageType, burst.ExceptionType, burst.ExceptionMessage(i), SystemTopology.Payments.Queue, DateTimeOffset.UtcNow),
+                Encoding.UTF8.GetBytes($"{{\"number\":{i},\"padding\":\"{padding}\"}}"));
         }
 
         return burst;
     }
+
+    public string ExceptionMessage(int number) => $"simulated failure {number} of {MessageType}";
 
     public async Task<(long Messages, long Failures, long MaxFailureCount)> StoredAsync() =>
     (

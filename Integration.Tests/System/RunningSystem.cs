@@ -98,6 +98,7 @@ public sealed class RunningSystem : IAsyncDisposable
         ["ASPNETCORE_ENVIRONMENT"] = "Development",
         // The tests poll the APIs hard; the edge's rate limit is tested in a fixture of its own.
         ["Conveyor__Edge__RequestsPerWindow"] = "100000",
+        ["Conveyor__Edge__AddressRequestsPerWindow"] = "100000",
         ["Orders__PaymentDeadline"] = Timings.PaymentDeadline.ToString("c"),
         ["PaymentProvider__SlowResponse"] = Timings.SlowProviderResponse.ToString("c"),
         ["Conveyor__Recoverability__ImmediateRetries"] = Timings.ImmediateRetries.ToString(),

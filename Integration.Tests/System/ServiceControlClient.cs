@@ -52,6 +52,18 @@ public sealed class ServiceControlClient(HttpClient http) : IDisposable
     public Task<JsonElement> WaitForStatusAsync(Guid id, string status, Func<JsonElement, bool>? and = null, TimeSpan? timeout = null) =>
         TestEnvironment.Eventually(() => GetAsync(id), d => StatusOf(d) == status && (and?.Invoke(d) ?? true), $"failed message {id} to be {status}", timeout);
 
+    /// <summary>Every group of <paramref name="classifier"/>, page after page as a client reads them.</summary>
+    public async Task<IReadOnlyList<JsonElement>> GroupsAsync(string classifier, string status = "Unresolved", int pageSize = 500)
+    {
+        var groups = new List<JsonElement>();
+        for (var page = 1; ; page++)
+        {
+            var result = await Http.GetFromJsonAsync<JsonElement>($"/api/failure-groups?classifier={classifier}&status={status}&page={page}&pageSize={pageSize}");
+            groups.AddRange(result.GetProperty("items").EnumerateArray());
+            if (page >= result.GetProperty("pages").GetInt32()) return groups;
+        }
+    }
+
     public Task<HttpResponseMessage> PostAsync(string path, object? body = null) =>
         body is null ? Http.PostAsync(path, null) : Http.PostAsJsonAsync(path, body);
 

@@ -11,8 +11,12 @@ public static class SystemDatabases
 
     public static string ConnectionTo(EndpointTopology endpoint) => TestEnvironment.Database(TestDatabaseOf(endpoint), endpoint.DatabaseRole);
 
-    public static Task<long> OrderRowsForEmail(string email) =>
-        Sql.ScalarAsync<long>(RunningSystem.OrdersDatabase, "select count(*) from orders where customer_email = @e", ("e", email));
+    /// <summary>Every order stored (the tests of a fixture run one at a time, so a difference is theirs).</summary>
+    public static Task<long> OrderRows() => Sql.ScalarAsync<long>(RunningSystem.OrdersDatabase, "select count(*) from orders");
+
+    /// <summary>The orders stored under one <c>Idempotency-Key</c> (of any customer).</summary>
+    public static Task<long> OrderRowsForKey(string idempotencyKey) =>
+        Sql.ScalarAsync<long>(RunningSystem.OrdersDatabase, "select count(*) from orders where idempotency_key = @k", ("k", idempotencyKey));
 
     public static Task<long> PaymentsFor(Guid orderId) =>
         Sql.ScalarAsync<long>(RunningSystem.PaymentsDatabase, "select count(*) from payments where order_id = @o", ("o", orderId));

@@ -13,10 +13,10 @@ public sealed class ArchiveFailedMessages(ServiceControlDb db, AuditLog audit, T
         ChangeAsync(ids, m => m.CanUnarchive, m => m.Unarchive(clock.GetUtcNow()), AuditAction.Unarchive, "unarchived", "only archived messages can be unarchived", cancellation);
 
     public Task<ActionOutcome> ArchiveGroupAsync(string groupId, CancellationToken cancellation) =>
-        ChangeGroupAsync(groupId, FailedMessageStatus.Unresolved, m => m.Archive(clock.GetUtcNow()), AuditAction.Archive, "archived", cancellation);
+        ChangeGroupAsync(groupId, FailedMessageStatus.Unresolved, FailedMessageStatus.Archived, AuditAction.Archive, "archived", cancellation);
 
     public Task<ActionOutcome> UnarchiveGroupAsync(string groupId, CancellationToken cancellation) =>
-        ChangeGroupAsync(groupId, FailedMessageStatus.Archived, m => m.Unarchive(clock.GetUtcNow()), AuditAction.Unarchive, "unarchived", cancellation);
+        ChangeGroupAsync(groupId, FailedMessageStatus.Archived, FailedMessageStatus.Unresolved, AuditAction.Unarchive, "unarchived", cancellation);
 
     private async Task<ActionOutcome> ChangeAsync(IReadOnlyCollection<Guid> ids, Func<FailedMessage, bool> allowed, Action<FailedMessage> change, AuditAction action, string done, string rule, CancellationToken cancellation)
     {
@@ -33,15 +33,23 @@ public sealed class ArchiveFailedMessages(ServiceControlDb db, AuditLog audit, T
         return ActionOutcome.Done(messages.Count, $"{Messages(messages.Count)} {done}.");
     }
 
-    private async Task<ActionOutcome> ChangeGroupAsync(string groupId, FailedMessageStatus status, Action<FailedMessage> change, AuditAction action, string done, CancellationToken cancellation)
+    /// <summary>
+    /// A whole group changes in one UPDATE, its bodies never loaded: only the ids are read, for the audit entry, and
+    /// the update touches exactly those (a failure joining the group meanwhile is not changed unseen).
+    /// </summary>
+    private async Task<ActionOutcome> ChangeGroupAsync(string groupId, FailedMessageStatus from, FailedMessageStatus to, AuditAction action, string done, CancellationToken cancellation)
     {
-        var group = await FailureGroups.FindAsync(db, groupId, status, cancellation);
-        if (group is null) return ActionOutcome.NotFound($"No group {groupId} of {status.ToString().ToLowerInvariant()} messages.");
-        var messages = await group.Value.Members.ToListAsync(cancellation);
-        foreach (var message in messages) change(message);
-        audit.Record(action, $"{Messages(messages.Count)} (group {groupId})", messages.Select(m => m.Id));
+        var group = await FailureGroups.FindAsync(db, groupId, from, cancellation);
+        if (group is null) return ActionOutcome.NotFound($"No group {groupId} of {from.ToString().ToLowerInvariant()} messages.");
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellation);
+        var ids = await group.Value.Members.Select(m => m.Id).ToListAsync(cancellation);
+        var now = clock.GetUtcNow();
+        var changed = await db.FailedMessages.Where(m => ids.Contains(m.Id) && m.Status == from)
+            .ExecuteUpdateAsync(set => set.SetProperty(m => m.Status, to).SetProperty(m => m.StatusChangedAt, now), cancellation);
+        audit.Record(action, $"{Messages(changed)} (group {groupId})", ids);
         await db.SaveChangesAsync(cancellation);
-        return ActionOutcome.Done(messages.Count, $"{Messages(messages.Count)} {done}.");
+        await transaction.CommitAsync(cancellation);
+        return ActionOutcome.Done(changed, $"{Messages(changed)} {done}.");
     }
 
     private static string Messages(int count) => count == 1 ? "1 message" : $"{count} messages";

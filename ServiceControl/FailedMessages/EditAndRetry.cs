@@ -31,14 +31,16 @@ public sealed class EditAndRetry(ServiceControlDb db, RetrySender sender, AuditL
         }
 
         var redirect = await db.RetryRedirects.FindAsync([message.Queue], cancellation);
+        var destination = redirect?.ToQueue ?? message.Queue;
         var newId = Guid.CreateVersion7();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellation);
         message.ReplacedBy(newId, clock.GetUtcNow());
-        audit.Record(AuditAction.EditAndRetry, $"sent an edited copy as {newId}", [id]);
+        audit.Record(AuditAction.EditAndRetry, $"sent an edited copy as {newId} to {destination}{(redirect is null ? "" : $" (redirected from {message.Queue})")}", [id],
+            sentBody: editedBody, sentTo: destination);
         await db.SaveChangesAsync(cancellation);
         try
         {
-            await sender.SendEditedAsync(message, newId, Encoding.UTF8.GetBytes(editedBody), redirect?.ToQueue ?? message.Queue, cancellation);
+            await sender.SendEditedAsync(message, newId, Encoding.UTF8.GetBytes(editedBody), destination, cancellation);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

@@ -30,30 +30,35 @@ public static class FailureGroups
 
     public static bool IsClassifier(string? name) => name is not null && Classifiers.ContainsKey(name);
 
-    /// <summary>The groups of messages in <paramref name="status"/>, largest first.</summary>
-    public static async Task<IReadOnlyList<FailureGroup>> ListAsync(ServiceControlDb db, string classifier, FailedMessageStatus status, CancellationToken cancellation) =>
-        (await KeyedAsync(db, classifier, status, cancellation)).Select(k => k.Group).ToList();
+    /// <summary>
+    /// One page of the groups of messages in <paramref name="status"/>, largest first. Grouped, counted, sorted and
+    /// paged by PostgreSQL: grouping by exception message can make a group of every failure.
+    /// </summary>
+    public static async Task<Page<FailureGroup>> ListAsync(ServiceControlDb db, string classifier, FailedMessageStatus status, int page, int pageSize, CancellationToken cancellation)
+    {
+        var rows = RowsOf(db, classifier, status);
+        var total = await rows.CountAsync(cancellation);
+        var items = await rows.OrderByDescending(r => r.Count).ThenByDescending(r => r.Last).ThenBy(r => r.A).ThenBy(r => r.B)
+            .Skip((page - 1) * pageSize).Take(pageSize)
+            .ToListAsync(cancellation);
+        return new Page<FailureGroup>([.. items.Select(r => new FailureGroup(IdOf(classifier, r.A, r.B), classifier, TitleOf(classifier, r.A, r.B), r.Count, r.First, r.Last))], total, page, pageSize);
+    }
 
-    private static async Task<List<(FailureGroup Group, string A, string? B)>> KeyedAsync(ServiceControlDb db, string classifier, FailedMessageStatus status, CancellationToken cancellation)
+    private static IQueryable<GroupRow> RowsOf(ServiceControlDb db, string classifier, FailedMessageStatus status)
     {
         var messages = db.FailedMessages.Where(m => m.Status == status);
-        var rows = classifier switch
+        return classifier switch
         {
-            ByExceptionAndMessageType => await messages.GroupBy(m => new { A = m.ExceptionType, B = m.MessageType ?? Unknown })
-                .Select(g => new GroupRow(g.Key.A, g.Key.B, g.Count(), g.Min(m => m.FirstFailedAt), g.Max(m => m.LastFailedAt))).ToListAsync(cancellation),
-            ByMessageType => await messages.GroupBy(m => m.MessageType ?? Unknown)
-                .Select(g => new GroupRow(g.Key, null, g.Count(), g.Min(m => m.FirstFailedAt), g.Max(m => m.LastFailedAt))).ToListAsync(cancellation),
-            ByEndpoint => await messages.GroupBy(m => m.Endpoint ?? Unknown)
-                .Select(g => new GroupRow(g.Key, null, g.Count(), g.Min(m => m.FirstFailedAt), g.Max(m => m.LastFailedAt))).ToListAsync(cancellation),
-            ByExceptionMessage => await messages.GroupBy(m => m.ExceptionMessage)
-                .Select(g => new GroupRow(g.Key, null, g.Count(), g.Min(m => m.FirstFailedAt), g.Max(m => m.LastFailedAt))).ToListAsync(cancellation),
+            ByExceptionAndMessageType => messages.GroupBy(m => new { A = m.ExceptionType, B = m.MessageType ?? Unknown })
+                .Select(g => new GroupRow { A = g.Key.A, B = g.Key.B, Count = g.Count(), First = g.Min(m => m.FirstFailedAt), Last = g.Max(m => m.LastFailedAt) }),
+            ByMessageType => messages.GroupBy(m => m.MessageType ?? Unknown)
+                .Select(g => new GroupRow { A = g.Key, B = null, Count = g.Count(), First = g.Min(m => m.FirstFailedAt), Last = g.Max(m => m.LastFailedAt) }),
+            ByEndpoint => messages.GroupBy(m => m.Endpoint ?? Unknown)
+                .Select(g => new GroupRow { A = g.Key, B = null, Count = g.Count(), First = g.Min(m => m.FirstFailedAt), Last = g.Max(m => m.LastFailedAt) }),
+            ByExceptionMessage => messages.GroupBy(m => m.ExceptionMessage)
+                .Select(g => new GroupRow { A = g.Key, B = null, Count = g.Count(), First = g.Min(m => m.FirstFailedAt), Last = g.Max(m => m.LastFailedAt) }),
             _ => throw new ArgumentOutOfRangeException(nameof(classifier), classifier, "not a classifier"),
         };
-
-        return rows
-            .Select(r => (new FailureGroup(IdOf(classifier, r.A, r.B), classifier, TitleOf(classifier, r.A, r.B), r.Count, r.First, r.Last), r.A, r.B))
-            .OrderByDescending(g => g.Item1.Count).ThenByDescending(g => g.Item1.LastFailureAt)
-            .ToList();
     }
 
     /// <summary>The group <paramref name="groupId"/> among messages in <paramref name="status"/>, with a query for its members; null if there is no such group.</summary>
@@ -61,21 +66,45 @@ public static class FailureGroups
     {
         var classifier = Classifiers.Keys.FirstOrDefault(c => groupId.StartsWith(c + ":", StringComparison.Ordinal));
         if (classifier is null) return null;
+        var hash = groupId[(classifier.Length + 1)..];
+        if (hash.Length != 16 || !hash.All(char.IsAsciiHexDigitLower)) return null;
 
-        var found = (await KeyedAsync(db, classifier, status, cancellation)).Where(g => g.Group.Id == groupId).ToList();
-        if (found.Count == 0) return null;
+        // The id is a hash of the group's key: PostgreSQL hashes every key (as IdOf does) to find it, so no
+        // group list is loaded to look one up.
+        var (a, b) = KeyColumns[classifier];
+        // Only this class's constant key expressions are spliced in; the status and the hash are parameters.
+        var sql = $$"""
+            select k.a as "A", k.b as "B" from (select distinct {{a}} as a, {{b}} as b from failed_messages where status = {0}) k
+            where left(encode(sha256(convert_to(k.a || E'\n' || coalesce(k.b, ''), 'UTF8')), 'hex'), 16) = {1}
+            limit 1
+            """;
+        var keys = await db.Database.SqlQueryRaw<GroupKey>(sql, status.ToString(), hash).ToListAsync(cancellation);
+        if (keys.Count == 0) return null;
 
-        var (group, a, b) = found[0];
+        var key = keys[0];
         var messages = db.FailedMessages.Where(m => m.Status == status);
         IQueryable<FailedMessage> members = classifier switch
         {
-            ByExceptionAndMessageType => messages.Where(m => m.ExceptionType == a && (m.MessageType ?? Unknown) == b),
-            ByMessageType => messages.Where(m => (m.MessageType ?? Unknown) == a),
-            ByEndpoint => messages.Where(m => (m.Endpoint ?? Unknown) == a),
-            _ => messages.Where(m => m.ExceptionMessage == a),
+            ByExceptionAndMessageType => messages.Where(m => m.ExceptionType == key.A && (m.MessageType ?? Unknown) == key.B),
+            ByMessageType => messages.Where(m => (m.MessageType ?? Unknown) == key.A),
+            ByEndpoint => messages.Where(m => (m.Endpoint ?? Unknown) == key.A),
+            _ => messages.Where(m => m.ExceptionMessage == key.A),
         };
-        return (group, members);
+        var count = await members.CountAsync(cancellation);
+        if (count == 0) return null;
+        var first = await members.MinAsync(m => m.FirstFailedAt, cancellation);
+        var last = await members.MaxAsync(m => m.LastFailedAt, cancellation);
+        return (new FailureGroup(groupId, classifier, TitleOf(classifier, key.A, key.B), count, first, last), members);
     }
+
+    /// <summary>Each classifier's key as SQL over failed_messages, the same expressions as <see cref="RowsOf"/>.</summary>
+    private static readonly Dictionary<string, (string A, string B)> KeyColumns = new()
+    {
+        [ByExceptionAndMessageType] = ("exception_type", $"coalesce(message_type, '{Unknown}')"),
+        [ByMessageType] = ($"coalesce(message_type, '{Unknown}')", "null::text"),
+        [ByEndpoint] = ($"coalesce(endpoint, '{Unknown}')", "null::text"),
+        [ByExceptionMessage] = ("exception_message", "null::text"),
+    };
 
     private static string TitleOf(string classifier, string a, string? b) => classifier == ByExceptionAndMessageType ? $"{a} in {b}" : a;
 
@@ -83,5 +112,18 @@ public static class FailureGroups
     private static string IdOf(string classifier, string a, string? b) =>
         $"{classifier}:{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{a}\n{b}")))[..16]}";
 
-    private sealed record GroupRow(string A, string? B, int Count, DateTimeOffset First, DateTimeOffset Last);
+    private sealed class GroupRow
+    {
+        public required string A { get; init; }
+        public string? B { get; init; }
+        public int Count { get; init; }
+        public DateTimeOffset First { get; init; }
+        public DateTimeOffset Last { get; init; }
+    }
+
+    private sealed class GroupKey
+    {
+        public required string A { get; init; }
+        public string? B { get; init; }
+    }
 }

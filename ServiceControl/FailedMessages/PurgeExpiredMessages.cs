@@ -5,7 +5,9 @@ namespace Conveyor.ServiceControl.FailedMessages;
 
 /// <summary>
 /// Deletes resolved and archived messages (with their failure history) once they are older than the
-/// retention period, so the database does not grow without bound. Unresolved messages are never deleted.
+/// retention period, so the database does not grow without bound. Unresolved messages are kept until an operator
+/// acts, unless <see cref="ServiceControlOptions.UnresolvedRetentionPeriod"/> is set: then an unresolved message
+/// goes that long after its last failure (Pulse shows when), so the personal data it holds is not kept for ever.
 /// </summary>
 internal sealed class PurgeExpiredMessages(ServiceControlOptions options, IServiceScopeFactory scopes, TimeProvider clock, ILogger<PurgeExpiredMessages> logger)
     : PeriodicWork(clock, logger)
@@ -25,5 +27,10 @@ internal sealed class PurgeExpiredMessages(ServiceControlOptions options, IServi
             .Where(m => (m.Status == FailedMessageStatus.Resolved || m.Status == FailedMessageStatus.Archived || m.Status == FailedMessageStatus.Rejected) && m.StatusChangedAt < before)
             .ExecuteDeleteAsync(cancellation);
         if (purged > 0) Logger.LogInformation("Purged {Count} resolved, archived or rejected messages older than {Before:O}", purged, before);
+
+        if (options.UnresolvedRetentionPeriod is not { } keepUnresolved) return;
+        var failedBefore = Clock.GetUtcNow() - keepUnresolved;
+        var expired = await db.FailedMessages.Where(m => m.Status == FailedMessageStatus.Unresolved && m.LastFailedAt < failedBefore).ExecuteDeleteAsync(cancellation);
+        if (expired > 0) Logger.LogWarning("Deleted {Count} unresolved messages whose last failure was before {Before:O} (ServiceControl:UnresolvedRetentionPeriod)", expired, failedBefore);
     }
 }

@@ -60,7 +60,10 @@ public sealed class RetryFailedMessages(ServiceControlDb db, RetrySender sender,
             var messages = await db.FailedMessages.Where(m => chunk.Contains(m.Id) && m.Status == FailedMessageStatus.Unresolved).ToListAsync(cancellation);
             var now = clock.GetUtcNow();
             foreach (var message in messages) message.RetryIssued(now);
-            audit.Record(AuditAction.Retry, $"{Messages(messages.Count)} ({scope})", messages.Select(m => m.Id));
+            // Where each really goes: its queue, or where a redirect points.
+            var destinations = messages.GroupBy(m => (From: m.Queue!, To: redirects.GetValueOrDefault(m.Queue!, m.Queue!)))
+                .Select(g => g.Key.From == g.Key.To ? $"{g.Count()} to {g.Key.To}" : $"{g.Count()} to {g.Key.To} (redirected from {g.Key.From})");
+            audit.Record(AuditAction.Retry, $"{Messages(messages.Count)} ({scope}): {string.Join(", ", destinations)}", messages.Select(m => m.Id));
             await db.SaveChangesAsync(cancellation);
             try
             {
@@ -78,6 +81,8 @@ public sealed class RetryFailedMessages(ServiceControlDb db, RetrySender sender,
 
             await transaction.CommitAsync(cancellation);
             retried += messages.Count;
+            // The chunk's bodies go with it: a retry of everything holds one chunk in memory, not the whole list.
+            db.ChangeTracker.Clear();
         }
 
         logger.LogInformation("Retried {Count} failed messages", retried);

@@ -291,6 +291,14 @@ namespace Conveyor.ServiceControl.Migrations
                         .HasColumnType("character varying(200)")
                         .HasColumnName("operator_name");
 
+                    b.Property<string>("SentBody")
+                        .HasColumnType("text")
+                        .HasColumnName("sent_body");
+
+                    b.Property<string>("SentTo")
+                        .HasColumnType("text")
+                        .HasColumnName("sent_to");
+
                     b.HasKey("Id")
                         .HasName("pk_audit_log");
 

@@ -27,6 +27,10 @@ public sealed class AuditEntry
     public AuditAction Action { get; set; }
     public string Detail { get; set; } = "";
     public Guid[] MessageIds { get; set; } = [];
+
+    /// <summary>For an edit-and-retry: the body the operator sent, exactly, and the queue it went to.</summary>
+    public string? SentBody { get; set; }
+    public string? SentTo { get; set; }
 }
 
 /// <summary>
@@ -35,7 +39,7 @@ public sealed class AuditEntry
 /// </summary>
 public sealed class AuditLog(ServiceControlDb db, IHttpContextAccessor http, TimeProvider clock)
 {
-    public void Record(AuditAction action, string detail, IEnumerable<Guid>? messageIds = null)
+    public void Record(AuditAction action, string detail, IEnumerable<Guid>? messageIds = null, string? sentBody = null, string? sentTo = null)
     {
         var user = http.HttpContext?.User;
         db.AuditEntries.Add(new AuditEntry
@@ -46,6 +50,8 @@ public sealed class AuditLog(ServiceControlDb db, IHttpContextAccessor http, Tim
             Action = action,
             Detail = detail,
             MessageIds = messageIds?.ToArray() ?? [],
+            SentBody = sentBody,
+            SentTo = sentTo,
         });
     }
 

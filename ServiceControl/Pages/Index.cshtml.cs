@@ -14,7 +14,7 @@ public sealed class IndexModel(FailedMessageQueries queries, EndpointStatuses en
     {
         Counts = await queries.CountsAsync(cancellation);
         Endpoints = await endpoints.ListAsync(cancellation);
-        TopGroups = (await FailureGroups.ListAsync(db, FailureGroups.ByExceptionAndMessageType, FailedMessageStatus.Unresolved, cancellation)).Take(5).ToList();
+        TopGroups = (await FailureGroups.ListAsync(db, FailureGroups.ByExceptionAndMessageType, FailedMessageStatus.Unresolved, page: 1, pageSize: 5, cancellation)).Items;
         Ingestion = ingestion.Current;
     }
 }

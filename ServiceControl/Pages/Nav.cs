@@ -15,15 +15,24 @@ public static class Nav
         return matches ? "active" : "";
     }
 
+    /// <summary>"3 min ago", or "in 2 d" for a time still to come.</summary>
     public static string Ago(DateTimeOffset at, DateTimeOffset now)
     {
-        var span = now - at;
+        var span = (now - at).Duration();
         if (span < TimeSpan.FromSeconds(1)) return "just now";
-        if (span < TimeSpan.FromMinutes(1)) return $"{(int)span.TotalSeconds} s ago";
-        if (span < TimeSpan.FromHours(1)) return $"{(int)span.TotalMinutes} min ago";
-        if (span < TimeSpan.FromDays(1)) return $"{(int)span.TotalHours} h ago";
-        return $"{(int)span.TotalDays} d ago";
+        var text = span < TimeSpan.FromMinutes(1) ? $"{(int)span.TotalSeconds} s"
+            : span < TimeSpan.FromHours(1) ? $"{(int)span.TotalMinutes} min"
+            : span < TimeSpan.FromDays(1) ? $"{(int)span.TotalHours} h"
+            : $"{(int)span.TotalDays} d";
+        return at <= now ? $"{text} ago" : $"in {text}";
     }
+
+    public static string Bytes(long bytes) => bytes switch
+    {
+        < 1024 => $"{bytes} B",
+        < 1024 * 1024 => $"{bytes / 1024.0:0.#} KB",
+        _ => $"{bytes / (1024.0 * 1024):0.#} MB",
+    };
 
     public static string Time(DateTimeOffset at) => at.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss 'UTC'");
 

@@ -46,7 +46,6 @@ export function setup() {
 
 export default function (data) {
   const order = {
-    customerEmail: "bench@example.com",
     currency: "EUR",
     paymentToken: "tok_ok",
     lines: [{ sku: "BOOK-DDD", quantity: 1 }], // priced by Orders from deploy/catalog.json

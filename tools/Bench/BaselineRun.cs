@@ -32,17 +32,17 @@ public static class BaselineRun
         // The three consuming stages, each with its inbox, as the three endpoints.
         var consumers = new List<IChannel>
         {
-            await ConsumeAsync(connection, PaymentsQueue, "payments", publishers, database, async (tx, order) =>
+            await ConsumeAsync(connection, PaymentsQueue, publishers, database, async (tx, order) =>
             {
                 await ExecuteAsync(tx, "insert into payments (order_id, authorized_at) values (@order, now())", order);
                 return OrdersQueue;
             }),
-            await ConsumeAsync(connection, OrdersQueue, "orders", publishers, database, async (tx, order) =>
+            await ConsumeAsync(connection, OrdersQueue, publishers, database, async (tx, order) =>
             {
                 await ExecuteAsync(tx, "update orders set status = 'Confirmed', confirmed_at = now() where id = @order", order);
                 return NotificationsQueue;
             }),
-            await ConsumeAsync(connection, NotificationsQueue, "notifications", publishers, database, async (tx, order) =>
+            await ConsumeAsync(connection, NotificationsQueue, publishers, database, async (tx, order) =>
             {
                 await ExecuteAsync(tx, "insert into notifications (order_id, sent_at) values (@order, now())", order);
                 return null;
@@ -95,7 +95,7 @@ public static class BaselineRun
     }
 
     /// <summary>A consuming stage: inbox row, the stage's own change and the next message's outbox row in one transaction; publish; delete the outbox row; acknowledge.</summary>
-    private static async Task<IChannel> ConsumeAsync(IConnection connection, string queue, string endpoint, ChannelPool publishers, NpgsqlDataSource database,
+    private static async Task<IChannel> ConsumeAsync(IConnection connection, string queue, ChannelPool publishers, NpgsqlDataSource database,
         Func<NpgsqlTransaction, Guid, Task<string?>> handle)
     {
         var channel = await connection.CreateChannelAsync();
@@ -111,7 +111,7 @@ public static class BaselineRun
             await using (var tx = await connection.BeginTransactionAsync())
             {
                 await using var inbox = new NpgsqlCommand("insert into inbox (endpoint, message_id) values (@endpoint, @message) on conflict do nothing", tx.Connection, tx);
-                inbox.Parameters.AddWithValue("endpoint", endpoint);
+                inbox.Parameters.AddWithValue("endpoint", queue);
                 inbox.Parameters.AddWithValue("message", message);
                 if (await inbox.ExecuteNonQueryAsync() == 0)
                 {

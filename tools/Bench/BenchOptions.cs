@@ -5,7 +5,7 @@ namespace Conveyor.Bench;
 
 public sealed class BenchFailedException(string message) : Exception(message);
 
-/// <summary>Command line: <c>--phase system --label x1 --duration 00:00:30 --concurrency 32 [--rate 200] [--orders url1,url2] --output dir</c>.</summary>
+/// <summary>Command line: <c>--phase system --label x1 --duration 00:00:30 --concurrency 32 [--rate 200] [--orders-api url1,url2] --output dir</c>.</summary>
 public sealed record BenchOptions(
     string Phase,
     string Label,
@@ -39,7 +39,7 @@ public sealed record BenchOptions(
             int.Parse(Get("concurrency", "32"), CultureInfo.InvariantCulture),
             values.TryGetValue("rate", out var rate) ? double.Parse(rate, CultureInfo.InvariantCulture) : null,
             Get("output", Path.Combine(".artifacts", "bench")),
-            Get("orders", $"http://127.0.0.1:{SystemTopology.Orders.Port}").Split(',').Select(u => new Uri(u)).ToList(),
+            Get("orders-api", $"http://127.0.0.1:{SystemTopology.Orders.Port}").Split(',').Select(u => new Uri(u)).ToList(),
             new Uri(Get("token-endpoint", $"http://127.0.0.1:{SystemTopology.IdentityProvider.Port}/realms/conveyor/protocol/openid-connect/token")),
             // LOCAL DEVELOPMENT DEFAULTS ONLY (created by ./build.sh): the bench reads the endpoints' databases as their owners.
             Get("postgres", "Host=127.0.0.1;Port=5432"),
@@ -49,11 +49,8 @@ public sealed record BenchOptions(
     }
 
     /// <summary>An endpoint's database as its owner (the system under load has its own, suffixed <c>_bench</c>).</summary>
-    public string Database(string endpoint)
-    {
-        var owner = SystemTopology.Named(endpoint);
-        return $"{Postgres};Database={owner.Database}{DatabaseSuffix};Username={owner.DatabaseRole};Password={DevelopmentPasswords.Of(owner)}";
-    }
+    public string Database(EndpointTopology owner) =>
+        $"{Postgres};Database={owner.Database}{DatabaseSuffix};Username={owner.DatabaseRole};Password={DevelopmentPasswords.Of(owner)}";
 
     /// <summary>The baseline's own database, whatever the suffix.</summary>
     public string BaselineDatabase => $"{Postgres};Database=conveyor_bench;Username=conveyor_bench;Password={DevelopmentPasswords.Operator}";

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using HdrHistogram;
+using Conveyor.Topology;
 using Npgsql;
 
 namespace Conveyor.Bench;
@@ -28,7 +29,7 @@ public static class SystemRun
             {
                 Content = JsonContent.Create(new
                 {
-                    customerEmail = "bench@example.com", currency = "EUR", paymentToken = "tok_ok",
+                    currency = "EUR", paymentToken = "tok_ok",
                     lines = new[] { new { sku = "BOOK-DDD", quantity = 1 } },
                 }),
             };
@@ -39,7 +40,7 @@ public static class SystemRun
             return (await response.Content.ReadFromJsonAsync<JsonElement>(cancellation)).GetProperty("id").GetGuid();
         }
 
-        await using var completions = new CompletionWatcher(options.Database("notifications"),
+        await using var completions = new CompletionWatcher(options.Database(SystemTopology.Notifications),
             "select order_id from sent_notifications where kind = 'OrderConfirmed' and order_id = any(@ids)");
         Console.WriteLine($"[{options.Label}] warming up for {options.Warmup.TotalSeconds:0} s");
         var warmup = await LoadGenerator.RunAsync(PlaceAsync, completions, options.Warmup, options.Concurrency, options.Rate);
@@ -114,7 +115,7 @@ public static class Outcomes
     public static async Task<Dictionary<Guid, OrderOutcome>> WaitForAsync(BenchOptions options, IReadOnlyList<Guid> ids, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
-        await using var notifications = new NpgsqlConnection(options.Database("notifications"));
+        await using var notifications = new NpgsqlConnection(options.Database(SystemTopology.Notifications));
         await notifications.OpenAsync();
         long mailed;
         do
@@ -128,7 +129,7 @@ public static class Outcomes
         while (DateTime.UtcNow < deadline);
 
         var placed = new Dictionary<Guid, (string Status, DateTimeOffset PlacedAt, DateTimeOffset? ConfirmedAt)>();
-        await using (var orders = new NpgsqlConnection(options.Database("orders")))
+        await using (var orders = new NpgsqlConnection(options.Database(SystemTopology.Orders)))
         {
             await orders.OpenAsync();
             await using var query = new NpgsqlCommand("select id, status, placed_at, timeline::text from orders where id = any(@ids)", orders);
@@ -140,7 +141,7 @@ public static class Outcomes
             }
         }
 
-        var payments = await CountsAsync(options.Database("payments"), "select order_id, count(*) from payments where order_id = any(@ids) group by order_id", ids);
+        var payments = await CountsAsync(options.Database(SystemTopology.Payments), "select order_id, count(*) from payments where order_id = any(@ids) group by order_id", ids);
         var emails = new Dictionary<Guid, (DateTimeOffset SentAt, int Count)>();
         await using (var query = new NpgsqlCommand("select order_id, min(sent_at), count(*) from sent_notifications where kind = 'OrderConfirmed' and order_id = any(@ids) group by order_id", notifications))
         {

@@ -27,11 +27,13 @@ if (!builder.Environment.IsDevelopment())
 var urls = builder.Configuration["Urls"] ?? $"http://127.0.0.1:{SystemTopology.IdentityProvider.Port}";
 builder.WebHost.UseUrls(urls);
 
-var realm = Realm.Load(builder.Configuration["Realm:File"] ?? Path.Combine(AppContext.BaseDirectory, "conveyor-realm.json"));
+// Read again whenever the file changes, as Keycloak's admin console changes a realm while it runs: a user disabled
+// there gets no new token (sign-in, password grant, code exchange or refresh) from that moment on.
+var realmFile = new RealmFile(builder.Configuration["Realm:File"] ?? Path.Combine(AppContext.BaseDirectory, "conveyor-realm.json"));
 // "flat": roles in a "roles" array claim. "keycloak": Keycloak's shape, {"realm_access": {"roles": [...]}}.
 var claimShape = builder.Configuration["Realm:RoleClaimShape"] ?? "flat";
 if (claimShape is not ("flat" or "keycloak")) throw new InvalidOperationException("Realm:RoleClaimShape must be 'flat' or 'keycloak'.");
-var realmPath = $"/realms/{realm.Name}";
+var realmPath = $"/realms/{realmFile.Current.Name}";
 var loginPath = $"{realmPath}/login-actions/authenticate";
 // The issuer is the realm's URL, as Keycloak's is and as OpenID Connect discovery requires (the document at
 // {issuer}/.well-known/openid-configuration names that same issuer): any standard client finds it from there.
@@ -70,10 +72,11 @@ builder.Services.AddOpenIddict()
         options.SetIssuer(issuer);
         options.AllowAuthorizationCodeFlow().RequireProofKeyForCodeExchange()
             .AllowClientCredentialsFlow()
-            .AllowPasswordFlow();
+            .AllowPasswordFlow()
+            .AllowRefreshTokenFlow();
         // The realm's accessTokenLifespan (300 s); a client's access.token.lifespan attribute overrides it.
-        options.SetAccessTokenLifetime(TimeSpan.FromSeconds(realm.AccessTokenLifespan));
-        options.RegisterScopes(Scopes.OpenId, Scopes.Profile, Scopes.Email, Scopes.Roles, Realm.ApiAudience);
+        options.SetAccessTokenLifetime(TimeSpan.FromSeconds(realmFile.Current.AccessTokenLifespan));
+        options.RegisterScopes(Scopes.OpenId, Scopes.Profile, Scopes.Email, Scopes.Roles, Scopes.OfflineAccess, Realm.ApiAudience);
 
         // RS256-signed JWT access tokens (not encrypted), keys in memory: this is a development provider.
         options.AddEphemeralSigningKey().AddEphemeralEncryptionKey().DisableAccessTokenEncryption();
@@ -89,7 +92,7 @@ builder.Services.AddOpenIddict()
 
         options.AddEventHandler<OpenIddictServerEvents.ValidateAuthorizationRequestContext>(handler => handler.UseInlineHandler(context =>
         {
-            var client = realm.Client(context.ClientId);
+            var client = realmFile.Current.Client(context.ClientId);
             if (client is null || client.BearerOnly)
             {
                 context.Reject(Errors.InvalidClient, "Unknown client.");
@@ -108,7 +111,7 @@ builder.Services.AddOpenIddict()
 
         options.AddEventHandler<OpenIddictServerEvents.ValidateTokenRequestContext>(handler => handler.UseInlineHandler(context =>
         {
-            var client = realm.Client(context.ClientId);
+            var client = realmFile.Current.Client(context.ClientId);
             if (client is null || client.BearerOnly)
             {
                 context.Reject(Errors.InvalidClient, "Unknown client.");
@@ -119,7 +122,8 @@ builder.Services.AddOpenIddict()
             }
             else if (context.Request.IsClientCredentialsGrantType() && !client.ServiceAccountsEnabled
                      || context.Request.IsPasswordGrantType() && !client.DirectAccessGrantsEnabled
-                     || context.Request.IsAuthorizationCodeGrantType() && !client.StandardFlowEnabled)
+                     || context.Request.IsAuthorizationCodeGrantType() && !client.StandardFlowEnabled
+                     || context.Request.IsRefreshTokenGrantType() && !(client.StandardFlowEnabled || client.DirectAccessGrantsEnabled))
             {
                 context.Reject(Errors.UnauthorizedClient, "This client may not use this grant.");
             }
@@ -129,7 +133,7 @@ builder.Services.AddOpenIddict()
 
         options.AddEventHandler<OpenIddictServerEvents.ValidateEndSessionRequestContext>(handler => handler.UseInlineHandler(context =>
         {
-            if (context.PostLogoutRedirectUri is { } uri && !realm.Clients.Any(c => c.Enabled && c.AllowsPostLogoutRedirect(uri)))
+            if (context.PostLogoutRedirectUri is { } uri && !realmFile.Current.Clients.Any(c => c.Enabled && c.AllowsPostLogoutRedirect(uri)))
             {
                 context.Reject(Errors.InvalidRequest, "The post_logout_redirect_uri is not registered for any client.");
             }
@@ -152,7 +156,7 @@ app.MapMethods($"{realmPath}/protocol/openid-connect/auth", [HttpMethods.Get, Ht
 {
     var request = http.GetOpenIddictServerRequest() ?? throw new InvalidOperationException("Not an OpenID Connect request.");
     var session = await http.AuthenticateAsync(SessionScheme);
-    var user = session.Succeeded ? realm.UserBySubject(session.Principal.FindFirst(Claims.Subject)?.Value) : null;
+    var user = session.Succeeded ? realmFile.Current.UserBySubject(session.Principal.FindFirst(Claims.Subject)?.Value) : null;
     if (user is null)
     {
         if (request.HasPromptValue(PromptValues.None)) return Forbid(Errors.LoginRequired, "The user is not signed in.");
@@ -169,7 +173,7 @@ app.MapGet(loginPath, (HttpContext http, Microsoft.AspNetCore.Antiforgery.IAntif
 
 app.MapPost(loginPath, async (HttpContext http, Microsoft.AspNetCore.Antiforgery.IAntiforgery antiforgery, [FromForm] string? username, [FromForm] string? password, [FromForm] string? returnUrl) =>
 {
-    var user = realm.User(username);
+    var user = realmFile.Current.User(username);
     if (user is null || !user.HasPassword(password))
     {
         return LoginPage(antiforgery.GetAndStoreTokens(http), SafeReturnUrl(returnUrl), username, "Invalid username or password.");
@@ -189,12 +193,12 @@ app.MapPost($"{realmPath}/protocol/openid-connect/token", async (HttpContext htt
     IEnumerable<string> scopes = request.GetScopes();
     if (request.IsClientCredentialsGrantType())
     {
-        user = realm.ServiceAccountOf(request.ClientId!);
+        user = realmFile.Current.ServiceAccountOf(request.ClientId!);
         if (user is null) return Forbid(Errors.InvalidClient, "The client has no service account.");
     }
     else if (request.IsPasswordGrantType())
     {
-        user = realm.User(request.Username);
+        user = realmFile.Current.User(request.Username);
         if (user is null || !user.HasPassword(request.Password)) return Forbid(Errors.InvalidGrant, "Invalid user credentials.");
     }
     else if (request.IsAuthorizationCodeGrantType())
@@ -202,9 +206,18 @@ app.MapPost($"{realmPath}/protocol/openid-connect/token", async (HttpContext htt
         // OpenIddict has checked the code, its client, redirect URI and PKCE verifier; the user is read again
         // so one disabled since signing in gets no token.
         var code = await http.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
-        user = realm.UserBySubject(code.Principal?.GetClaim(Claims.Subject));
+        user = realmFile.Current.UserBySubject(code.Principal?.GetClaim(Claims.Subject));
         if (user is null) return Forbid(Errors.InvalidGrant, "The user no longer exists or is disabled.");
         scopes = code.Principal!.GetScopes();
+    }
+    else if (request.IsRefreshTokenGrantType())
+    {
+        // As Keycloak does: a refresh is refused once the user is disabled or gone, and its tokens carry the
+        // user's roles as they are now.
+        var refresh = await http.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+        user = realmFile.Current.UserBySubject(refresh.Principal?.GetClaim(Claims.Subject));
+        if (user is null) return Forbid(Errors.InvalidGrant, "The user no longer exists or is disabled.");
+        scopes = refresh.Principal!.GetScopes();
     }
     else
     {
@@ -227,10 +240,14 @@ return 0;
 ClaimsPrincipal Principal(RealmUser user, string clientId, IEnumerable<string> scopes)
 {
     var identity = new ClaimsIdentity(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme, Claims.PreferredUsername, "roles");
+    var client = realmFile.Current.Client(clientId)!;
     identity.SetClaim(Claims.Subject, user.Subject)
         .SetClaim(Claims.PreferredUsername, user.Username)
-        .SetClaim(Claims.Email, user.Email)
         .SetClaim("azp", clientId);
+    if (client.AddsEmail && user.Email is not null)
+    {
+        identity.SetClaim(Claims.Email, user.Email).SetClaim(Claims.EmailVerified, user.EmailVerified);
+    }
     if (claimShape == "keycloak")
     {
         identity.SetClaim("realm_access", JsonSerializer.SerializeToElement(new { roles = user.Roles }));
@@ -240,13 +257,13 @@ ClaimsPrincipal Principal(RealmUser user, string clientId, IEnumerable<string> s
         identity.SetClaims("roles", [.. user.Roles]);
     }
 
-    var client = realm.Client(clientId)!;
     if (client.AddsApiAudience) identity.SetAudiences(Realm.ApiAudience);
-    identity.SetScopes(scopes);
+    // Keycloak gives a user's sign-in (code or password grant) a refresh token; a service account gets none.
+    identity.SetScopes(user.ServiceAccountClientId is null ? scopes.Append(Scopes.OfflineAccess).Distinct() : scopes);
     var principal = new ClaimsPrincipal(identity);
     if (client.AccessTokenLifespan is { } lifespan) principal.SetAccessTokenLifetime(lifespan);
     // As in Keycloak: who the user is goes into the ID token too, roles only into the access token.
-    identity.SetDestinations(claim => claim.Type is Claims.Subject or Claims.PreferredUsername or Claims.Email
+    identity.SetDestinations(claim => claim.Type is Claims.Subject or Claims.PreferredUsername or Claims.Email or Claims.EmailVerified
         ? [Destinations.AccessToken, Destinations.IdentityToken]
         : [Destinations.AccessToken]);
     return principal;

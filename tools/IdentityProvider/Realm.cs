@@ -27,6 +27,38 @@ public sealed record Realm(
     public RealmUser? ServiceAccountOf(string clientId) => Users.FirstOrDefault(u => u.ServiceAccountClientId == clientId && u.Enabled);
 }
 
+/// <summary>
+/// The realm file, read again when it changes (its time stamp or length), so users and clients can be changed while
+/// the provider runs. A file caught half-written keeps the last good realm until it parses.
+/// </summary>
+public sealed class RealmFile(string path)
+{
+    private readonly Lock _lock = new();
+    private (DateTime Written, long Length, Realm Realm)? _loaded;
+
+    public Realm Current
+    {
+        get
+        {
+            var file = new FileInfo(path);
+            lock (_lock)
+            {
+                if (_loaded is { } loaded && loaded.Written == file.LastWriteTimeUtc && loaded.Length == file.Length) return loaded.Realm;
+                try
+                {
+                    _loaded = (file.LastWriteTimeUtc, file.Length, Realm.Load(path));
+                }
+                catch (JsonException) when (_loaded is not null)
+                {
+                    // Half-written: the next request reads it again.
+                }
+
+                return _loaded!.Value.Realm;
+            }
+        }
+    }
+}
+
 public sealed record RealmClient(
     [property: JsonPropertyName("clientId")] string ClientId,
     [property: JsonPropertyName("secret")] string? Secret,
@@ -42,6 +74,9 @@ public sealed record RealmClient(
 {
     /// <summary>Keycloak adds the API audience through the <c>conveyor-api</c> client scope: a client without it gets tokens the APIs refuse.</summary>
     public bool AddsApiAudience => (DefaultClientScopes ?? []).Contains(Realm.ApiAudience);
+
+    /// <summary>Keycloak's <c>email</c> client scope puts <c>email</c> and <c>email_verified</c> into the tokens.</summary>
+    public bool AddsEmail => (DefaultClientScopes ?? []).Contains("email");
 
     /// <summary>Keycloak's per-client override of the realm's access token lifespan (attribute <c>access.token.lifespan</c>, seconds).</summary>
     public TimeSpan? AccessTokenLifespan =>
@@ -64,6 +99,7 @@ public sealed record RealmUser(
     [property: JsonPropertyName("id")] string? Id,
     [property: JsonPropertyName("username")] string Username,
     [property: JsonPropertyName("email")] string? Email,
+    [property: JsonPropertyName("emailVerified")] bool EmailVerified,
     [property: JsonPropertyName("enabled")] bool Enabled,
     [property: JsonPropertyName("serviceAccountClientId")] string? ServiceAccountClientId,
     [property: JsonPropertyName("credentials")] IReadOnlyList<RealmCredential>? Credentials,

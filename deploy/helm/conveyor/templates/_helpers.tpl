@@ -7,9 +7,28 @@
 {{- end -}}
 {{- end -}}
 
-{{/* Name of one process's objects. Call with (dict "root" $ "process" "orders"). */}}
+{{/* Name of one process's objects. Call with (dict "root" $ "process" $process). */}}
 {{- define "conveyor.processName" -}}
 {{- printf "%s-%s" (include "conveyor.fullname" .root) .process | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/*
+What the templates know of a process beyond its values comes from files/topology.json, generated from
+Topology/SystemTopology.cs: "true" (or nothing) for whether it is ServiceControl, or sends mail.
+*/}}
+{{- define "conveyor.isServiceControl" -}}
+{{- if eq .process (.root.Files.Get "files/topology.json" | fromJson).serviceControl }}true{{ end -}}
+{{- end -}}
+
+{{- define "conveyor.sendsMail" -}}
+{{- if has .process (.root.Files.Get "files/topology.json" | fromJson).mailSenders }}true{{ end -}}
+{{- end -}}
+
+{{/* Refuses values whose processes are not exactly the topology's endpoints (a renamed or missing one). */}}
+{{- define "conveyor.checkProcesses" -}}
+{{- $expected := (.Files.Get "files/topology.json" | fromJson).endpoints | sortAlpha | join ", " }}
+{{- $actual := keys .Values.processes | sortAlpha | join ", " }}
+{{- if ne $expected $actual }}{{ fail (printf "processes must be exactly the system's endpoints (%s), not %s" $expected $actual) }}{{ end -}}
 {{- end -}}
 
 {{- define "conveyor.selectorLabels" -}}
