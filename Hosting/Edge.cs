@@ -83,9 +83,15 @@ public static class Edge
         });
 
         builder.Services.AddSingleton(new AddressRateLimiter(Limiter(options, options.AddressRequestsPerWindow, context => $"address:{context.Connection.RemoteIpAddress}")));
-        builder.Services.AddRateLimiter(limiter =>
+        // Per client, counted in the endpoint's database so that all its instances share the count.
+        builder.Services.AddSingleton<SharedRateLimitWindows>();
+        builder.Services.AddRateLimiter(_ => { });
+        builder.Services.AddOptions<RateLimiterOptions>().Configure<SharedRateLimitWindows, TimeProvider>((limiter, windows, clock) =>
         {
-            limiter.GlobalLimiter = Limiter(options, options.RequestsPerWindow, ClientOf);
+            limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
+                Telemetry.IsOperational(context.Request.Path)
+                    ? RateLimitPartition.GetNoLimiter("operational")
+                    : RateLimitPartition.Get(ClientOf(context), client => new SharedFixedWindowRateLimiter(client, options.RequestsPerWindow, options.RateWindow, windows, clock)));
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             limiter.OnRejected = (rejected, _) => RejectAsync(rejected.HttpContext, rejected.Lease, options, options.RequestsPerWindow, "client");
         });
@@ -152,8 +158,9 @@ public static class Edge
             return next(context);
         });
         app.UseCors();
-        // Two limits: per address before any token is validated (a flood of bad tokens costs nothing), then per
-        // signed-in user (or address), before authorization, so refused requests count too.
+        // Two limits: per address before any token is validated (a flood of bad tokens costs nothing, and is counted
+        // by each instance alone), then per signed-in user (or address), shared by every instance and counted before
+        // authorization, so refused requests count too.
         var addresses = app.Services.GetRequiredService<AddressRateLimiter>().Limiter;
         var options = app.Services.GetRequiredService<EdgeOptions>();
         app.Use(async (context, next) =>
@@ -168,7 +175,7 @@ public static class Edge
         return app;
     }
 
-    /// <summary>A fixed window of <paramref name="permits"/> per key; probes and scrapes are never limited (an orchestrator and Prometheus must always be able to ask).</summary>
+    /// <summary>A fixed window of <paramref name="permits"/> per key in this process; probes and scrapes are never limited (an orchestrator and Prometheus must always be able to ask).</summary>
     private static PartitionedRateLimiter<HttpContext> Limiter(EdgeOptions options, int permits, Func<HttpContext, string> key) =>
         PartitionedRateLimiter.Create<HttpContext, string>(context =>
             Telemetry.IsOperational(context.Request.Path)

@@ -1,3 +1,4 @@
+using Conveyor.Topology;
 using System.Net;
 using System.Text;
 using Integration.Tests.Infrastructure;
@@ -13,11 +14,12 @@ namespace Integration.Tests.Edge;
 public class TheEdgeRefusesWhatItShould : SystemFixture
 {
     private const int RequestsPerWindow = 150;
+    private static readonly TimeSpan RateWindow = TimeSpan.FromMinutes(1);
 
     protected override IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>
     {
         ["Conveyor__Edge__RequestsPerWindow"] = RequestsPerWindow.ToString(),
-        ["Conveyor__Edge__RateWindow"] = "00:01:00",
+        ["Conveyor__Edge__RateWindow"] = RateWindow.ToString("c"),
         ["Conveyor__Edge__MaxRequestBodyBytes"] = "16384",
         // A proxy at 127.0.0.2; every other address, 127.0.0.1 too, is a client whose forwarded headers count for nothing.
         ["Conveyor__Edge__TrustedProxies__0"] = TrustedProxy,
@@ -200,9 +202,21 @@ public class TheEdgeRefusesWhatItShould : SystemFixture
         });
     }
 
+    /// <summary>
+    /// The rate windows are aligned to the clock (every instance must agree on them): a test counting up to the limit
+    /// starts with at least 15 s of its window left, so that its requests all fall into one window.
+    /// </summary>
+    private static async Task EarlyInARateWindowAsync()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var next = DateTimeOffset.UnixEpoch + TimeSpan.FromTicks(((now - DateTimeOffset.UnixEpoch).Ticks / RateWindow.Ticks + 1) * RateWindow.Ticks);
+        if (next - now < TimeSpan.FromSeconds(15)) await Task.Delay(next - now + TimeSpan.FromMilliseconds(200));
+    }
+
     [Test, Order(3)]
     public async Task A_client_over_its_rate_gets_429_with_Retry_After_and_health_stays_answerable()
     {
+        await EarlyInARateWindowAsync();
         HttpResponseMessage? limited = null;
         for (var i = 0; i <= RequestsPerWindow && limited is null; i++)
         {
@@ -281,6 +295,7 @@ public class TheEdgeRefusesWhatItShould : SystemFixture
 
         using var client = LoopbackClient.From(UntrustedClient, RunningSystem.OrdersApi);
         using var proxy = LoopbackClient.From(TrustedProxy, RunningSystem.OrdersApi);
+        await EarlyInARateWindowAsync();
 
         var untrustedFlood = await FloodAsync(client, forwardedFor: null);
         var claimingToBeSomeoneElse = await OnceAsync(client, "198.51.100.1");
@@ -297,5 +312,39 @@ public class TheEdgeRefusesWhatItShould : SystemFixture
         });
         untrustedFlood?.Dispose();
         behindTheProxy?.Dispose();
+    }
+
+    [Test, Order(6)]
+    public async Task Two_instances_share_one_clients_rate_limit()
+    {
+        await System.StartInstanceAsync(SystemTopology.Orders.Name, 2);
+        try
+        {
+            await EarlyInARateWindowAsync();
+            // Bob, whom no other test of this fixture used, behind a load balancer that alternates between the two.
+            using var first = Tokens.ClientAs("bob", RunningSystem.ApiOf(SystemTopology.Orders.Name, 1));
+            using var second = Tokens.ClientAs("bob", RunningSystem.ApiOf(SystemTopology.Orders.Name, 2));
+            var answered = new Dictionary<HttpClient, int> { [first] = 0, [second] = 0 };
+            HttpResponseMessage? limited = null;
+            var sent = 0;
+            while (limited is null && sent < 2 * RequestsPerWindow)
+            {
+                var instance = sent++ % 2 == 0 ? first : second;
+                var response = await instance.GetAsync($"/orders/{Guid.NewGuid()}");
+                if (response.StatusCode == HttpStatusCode.TooManyRequests) limited = response;
+                else answered[instance]++;
+            }
+
+            Assert.Multiple(() =>
+            {
+                Assert.That(limited, Is.Not.Null, $"no 429 within {2 * RequestsPerWindow} requests: each instance counted alone");
+                Assert.That(sent, Is.EqualTo(RequestsPerWindow + 1), "the 429 comes at the limit of both instances together");
+                Assert.That(answered.Values, Has.All.GreaterThan(RequestsPerWindow / 3), "both instances answered their share");
+            });
+        }
+        finally
+        {
+            await System.StopAsync($"{SystemTopology.Orders.Name}-2");
+        }
     }
 }
