@@ -90,7 +90,8 @@ function Start-Endpoints([switch] $Observed, [int] $Instance = 1, [switch] $ForB
         # Development: plain HTTP on loopback. Deployed (Production) hosts redirect to HTTPS and send HSTS.
         $environment = @{ DOTNET_ThreadPool_UnfairSemaphoreSpinLimit = '0'; ASPNETCORE_ENVIRONMENT = 'Development'; Urls = "http://127.0.0.1:$port" }
         if ($Observed) { $environment['Conveyor__Telemetry__OtlpEndpoint'] = "http://127.0.0.1:$OtlpHttpPort" }
-        if ($ForBench) {
+        # The identity provider has no database, broker user or rate limit: it is started as it always is.
+        if ($ForBench -and $endpoint.PSObject.Properties['database']) {
             # Its own databases and vhost, emptied before each bench: nothing of an earlier run (not even a
             # scheduled payment deadline) adds to the load. LOCAL DEVELOPMENT DEFAULTS ONLY. And the bench is
             # one customer placing orders as fast as it can: the edge's per-client limit would stop it. All
