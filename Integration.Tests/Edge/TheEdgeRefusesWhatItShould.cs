@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Net.Http.Json;
 using Conveyor.Topology;
 using System.Net;
 using System.Text;
@@ -23,6 +25,8 @@ public class TheEdgeRefusesWhatItShould : SystemFixture
         ["Conveyor__Edge__MaxRequestBodyBytes"] = "16384",
         // A proxy at 127.0.0.2; every other address, 127.0.0.1 too, is a client whose forwarded headers count for nothing.
         ["Conveyor__Edge__TrustedProxies__0"] = TrustedProxy,
+        // A confirmed order can no longer be cancelled (14 days by default): the sweep's 409.
+        ["Orders__CancellationWindow"] = "00:00:00.001",
     };
 
     private const string TrustedProxy = "127.0.0.2";
@@ -126,6 +130,7 @@ public class TheEdgeRefusesWhatItShould : SystemFixture
     public async Task Every_hostile_or_malformed_request_is_a_4xx_problem_and_writes_no_order()
     {
         var ordersBefore = await Sql.ScalarAsync<long>(RunningSystem.OrdersDatabase, "select count(*) from orders");
+        var auditBefore = await Sql.ScalarAsync<long>(RunningSystem.ServiceControlDatabase, "select count(*) from audit_log");
         var results = new List<(string What, HttpStatusCode Expected, HttpStatusCode Status, string? MediaType)>();
 
         foreach (var (what, body) in HostileOrders())
@@ -169,8 +174,28 @@ public class TheEdgeRefusesWhatItShould : SystemFixture
         Assert.That(placed.StatusCode, Is.EqualTo(HttpStatusCode.Accepted), await placed.Content.ReadAsStringAsync());
         await Send("an idempotency key reused for another body", HttpStatusCode.UnprocessableEntity,
             Post(new StringContent(With("quantity", "\"quantity\": 2"), Encoding.UTF8, "application/json"), key));
+        await TestEnvironment.Eventually(async () => (await Api.GetFromJsonAsync<JsonElement>(placed.Headers.Location)).GetProperty("status").GetString(), s => s == "Confirmed", "the placed order confirmed");
+        await Send("cancel a confirmed order past its window", HttpStatusCode.Conflict, new HttpRequestMessage(HttpMethod.Post, $"{placed.Headers.Location}/cancel"));
+
+        // ServiceControl's API, as an operator's script would call it, and as a customer would try.
+        using (var ops = Tokens.ClientAs("olivia", RunningSystem.ServiceControlApi))
+        using (var customer = Tokens.ClientAs("alice", RunningSystem.ServiceControlApi))
+        {
+            static HttpRequestMessage Json(HttpMethod method, string path, string json, string mediaType = "application/json") =>
+                new(method, path) { Content = new StringContent(json, Encoding.UTF8, mediaType) };
+            await Send("ServiceControl: malformed JSON", HttpStatusCode.BadRequest, Json(HttpMethod.Post, "/api/failed-messages/retry", "{\"ids\": ["), ops);
+            await Send("ServiceControl: ids not GUIDs", HttpStatusCode.BadRequest, Json(HttpMethod.Post, "/api/failed-messages/retry", "{\"ids\": [\"'; drop table failed_messages; --\"]}"), ops);
+            await Send("ServiceControl: XML", HttpStatusCode.UnsupportedMediaType, Json(HttpMethod.Post, "/api/failed-messages/retry", "<ids/>", "application/xml"), ops);
+            await Send("ServiceControl: an edited body over the limit", HttpStatusCode.RequestEntityTooLarge,
+                Json(HttpMethod.Post, $"/api/failed-messages/{Guid.NewGuid()}/edit-and-retry", $"{{\"body\": \"{new string('b', 20_000)}\"}}"), ops);
+            await Send("ServiceControl: an unknown message", HttpStatusCode.NotFound, new HttpRequestMessage(HttpMethod.Get, $"/api/failed-messages/{Guid.NewGuid()}"), ops);
+            await Send("ServiceControl: a script as a group id", HttpStatusCode.NotFound, new HttpRequestMessage(HttpMethod.Post, "/api/failure-groups/%3Cscript%3E/retry"), ops);
+            await Send("ServiceControl: a page past its bound", HttpStatusCode.BadRequest, new HttpRequestMessage(HttpMethod.Get, "/api/failure-groups?page=2147483647&pageSize=100000"), ops);
+            await Send("ServiceControl: a customer's token", HttpStatusCode.Forbidden, new HttpRequestMessage(HttpMethod.Get, "/api/failed-messages"), customer);
+        }
 
         var ordersAfter = await Sql.ScalarAsync<long>(RunningSystem.OrdersDatabase, "select count(*) from orders");
+        var auditAfter = await Sql.ScalarAsync<long>(RunningSystem.ServiceControlDatabase, "select count(*) from audit_log");
         Assert.Multiple(() =>
         {
             Assert.That(results, Has.Count.GreaterThanOrEqualTo(50));
@@ -181,6 +206,7 @@ public class TheEdgeRefusesWhatItShould : SystemFixture
             }
 
             Assert.That(ordersAfter, Is.EqualTo(ordersBefore + 1), "no order row was written but the one placed on purpose");
+            Assert.That(auditAfter, Is.EqualTo(auditBefore), "and ServiceControl took no action");
         });
         TestContext.Progress.WriteLine($"{results.Count} hostile requests: " + string.Join(", ", results.GroupBy(r => (int)r.Status).Select(g => $"{g.Count()}×{g.Key}")));
     }

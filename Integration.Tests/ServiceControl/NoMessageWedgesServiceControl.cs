@@ -78,6 +78,32 @@ public class NoMessageWedgesServiceControl : SystemFixture
     }
 
     [Test]
+    public async Task A_header_larger_than_the_brokers_frames_never_reaches_error_and_ServiceControl_carries_on()
+    {
+        var (tooBig, after) = (Guid.NewGuid().ToString(), Guid.NewGuid().ToString());
+        var properties = FailedMessages.Failure(tooBig, "Conveyor.Messages.OrderPlaced", "Tests.Unstorable", "the failure carries a 1 MB header", SystemTopology.Payments.Queue, DateTimeOffset.UtcNow);
+        properties.Headers!["x-note"] = Encoding.UTF8.GetBytes(new string('h', 1024 * 1024));
+
+        // RabbitMQ's frames are 128 KB (frame_max) and a message's headers travel in one: the broker, or the client
+        // before it, refuses the message at publish, so it is never in error for ServiceControl to choke on.
+        var refused = Assert.CatchAsync(async () =>
+        {
+            await using var payments = await Broker.ConnectAsAsync(SystemTopology.Payments);
+            await payments.PublishAsync(ConveyorEndpoint.ErrorQueue, properties, "{}"u8.ToArray());
+        });
+        await FailedMessages.PublishAsync(after, "Conveyor.Messages.OrderPlaced", "Tests.Unstorable", "a failure after the refused one", DateTimeOffset.UtcNow);
+        await _serviceControl.WaitForAsync(m => m.GetProperty("messageId").GetString() == after, "the next failure stored");
+        var stored = await Sql.ScalarAsync<long>(RunningSystem.ServiceControlDatabase, "select count(*) from failed_messages where message_id = @id", ("id", tooBig));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(refused, Is.Not.Null, "the publish of a 1 MB header fails");
+            TestContext.Out.WriteLine($"refused with {refused?.GetType().Name}: {refused?.Message}");
+            Assert.That(stored, Is.Zero, "nothing of it reached ServiceControl");
+        });
+    }
+
+    [Test]
     public async Task With_a_retention_for_unresolved_failures_an_old_one_is_deleted_and_a_new_one_shows_when_it_will_be()
     {
         var (oldId, newId) = (Guid.NewGuid().ToString(), Guid.NewGuid().ToString());
