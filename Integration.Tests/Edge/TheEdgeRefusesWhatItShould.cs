@@ -212,6 +212,24 @@ public class TheEdgeRefusesWhatItShould : SystemFixture
     }
 
     [Test, Order(2)]
+    public async Task A_NUL_in_the_path_is_refused_by_Kestrel_before_the_application_sees_it()
+    {
+        // Kestrel rejects a request target holding a NUL while it parses the request line (a proxy or a C library
+        // behind it could read the path differently), before any middleware: its 400 has no body, and no hook
+        // lets an application give it one. The status is what matters: nothing is routed, nothing written.
+        var ordersBefore = await Sql.ScalarAsync<long>(RunningSystem.OrdersDatabase, "select count(*) from orders");
+        var response = await Api.GetAsync("/orders/%00");
+        var cancel = await Api.PostAsync("/orders/%00/cancel", null);
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+            Assert.That(cancel.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+            Assert.That(await Sql.ScalarAsync<long>(RunningSystem.OrdersDatabase, "select count(*) from orders"), Is.EqualTo(ordersBefore));
+        });
+    }
+
+    [Test, Order(2)]
     public async Task Every_response_carries_the_security_headers_and_no_cross_origin_permission()
     {
         var request = new HttpRequestMessage(HttpMethod.Get, $"/orders/{Guid.NewGuid()}") { Headers = { { "Origin", "https://evil.example" } } };

@@ -50,6 +50,16 @@ public static class TestRealm
         return new Restore(original);
     }
 
+    /// <summary>Gives <paramref name="username"/> exactly <paramref name="roles"/> in the running provider's realm until the returned handle is disposed.</summary>
+    public static IAsyncDisposable SetRoles(string username, params string[] roles)
+    {
+        var original = global::System.IO.File.ReadAllText(File);
+        var realm = JsonNode.Parse(original)!;
+        realm["users"]!.AsArray().Single(u => (string?)u!["username"] == username)!["realmRoles"] = new JsonArray([.. roles.Select(r => JsonValue.Create(r))]);
+        global::System.IO.File.WriteAllText(File, realm.ToJsonString());
+        return new Restore(original);
+    }
+
     private sealed class Restore(string original) : IAsyncDisposable
     {
         public ValueTask DisposeAsync()

@@ -94,4 +94,32 @@ public class PulseSessionsEnd : PulseFixture
             Assert.That(ended.Headers.Location!.AbsolutePath, Does.EndWith("/protocol/openid-connect/auth"), "sent to sign in again, where a disabled user cannot");
         });
     }
+
+    [Test, Order(4)]
+    public async Task An_operator_whose_ops_role_is_removed_loses_the_actions_once_the_access_token_is_renewed()
+    {
+        var page = await NewSessionAsync();
+        await page.GotoAsync("/");
+        await SignInAsync(page, "olivia");
+        await Expect(page.Locator("[data-test=operator]")).ToHaveTextAsync("olivia");
+        using var pulse = await WithPulseCookiesAsync(page);
+        static async Task<string> FailedPageAsync(HttpClient pulse) => await (await pulse.GetAsync("/failed")).Content.ReadAsStringAsync();
+        var withOps = await FailedPageAsync(pulse);
+
+        string withoutOps;
+        HttpResponseMessage stillIn;
+        await using (TestRealm.SetRoles("olivia", "support"))
+        {
+            withoutOps = await TestEnvironment.Eventually(() => FailedPageAsync(pulse), html => !html.Contains("data-test=\"retry-all\"", StringComparison.Ordinal),
+                "Pulse to drop the actions of an operator without ops", TimeSpan.FromSeconds(30));
+            stillIn = await pulse.GetAsync("/");
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(withOps, Does.Contain("data-test=\"retry-all\""), "with ops, Pulse offers the actions");
+            Assert.That(withoutOps, Does.Contain("Failed messages"), "still signed in, as support");
+            Assert.That(SignedIn(stillIn), "a support user may still read Pulse");
+        });
+    }
 }

@@ -26,16 +26,23 @@ public class EachEndpointHasOnlyItsOwnRights : SystemFixture
     private static IEnumerable<string> Queues => SystemTopology.Endpoints.Select(e => e.Queue).Append(SystemTopology.ErrorQueue);
 
     /// <summary>
-    /// Runs <paramref name="attempt"/> on a channel of its own and answers the reply code the broker closed the channel
-    /// with, or null if it let the attempt through. A publish is answered asynchronously: a round trip after it makes
-    /// the broker's verdict arrive first.
+    /// Runs <paramref name="attempt"/> as <paramref name="endpoint"/>'s broker user on a connection and channel of its
+    /// own and answers the reply code the broker closed the channel with, or null if it let the attempt through. A
+    /// publish is answered asynchronously: a round trip after it makes the broker's verdict arrive first. A connection
+    /// per attempt: reopening a channel on a connection whose previous channel the broker just closed can trip
+    /// RabbitMQ.Client into CHANNEL_ERROR "expected 'channel.open'", which closes the whole connection
+    /// (rabbitmq/rabbitmq-dotnet-client#1835, open).
     /// </summary>
-    private static async Task<ushort?> VerdictOn(Broker broker, Func<IChannel, Task> attempt)
+    private static Task<ushort?> VerdictOn(EndpointTopology endpoint, Func<IChannel, Task> attempt) => VerdictOn(endpoint, (channel, _) => attempt(channel));
+
+    /// <summary>As above; the attempt also gets the user the connection is signed in as.</summary>
+    private static async Task<ushort?> VerdictOn(EndpointTopology endpoint, Func<IChannel, string, Task> attempt)
     {
+        await using var broker = await Broker.ConnectAsAsync(endpoint);
         await using var channel = await broker.Connection.CreateChannelAsync();
         try
         {
-            await attempt(channel);
+            await attempt(channel, broker.User);
             await channel.ExchangeDeclarePassiveAsync("amq.fanout");
         }
         catch (OperationInterruptedException)
@@ -46,62 +53,61 @@ public class EachEndpointHasOnlyItsOwnRights : SystemFixture
         return channel.IsOpen ? null : channel.CloseReason?.ReplyCode;
     }
 
-    private static Task<ushort?> Publish(Broker broker, string exchange, string routingKey, string? userId = null) =>
-        VerdictOn(broker, channel => channel.BasicPublishAsync(exchange, routingKey, mandatory: false,
-            new BasicProperties { MessageId = Guid.NewGuid().ToString(), Type = "Tests.Forged", UserId = userId ?? broker.User }, "{}"u8.ToArray()).AsTask());
+    private static Task<ushort?> Publish(EndpointTopology endpoint, string exchange, string routingKey, string? userId = null) =>
+        VerdictOn(endpoint, (channel, user) => channel.BasicPublishAsync(exchange, routingKey, mandatory: false,
+            new BasicProperties { MessageId = Guid.NewGuid().ToString(), Type = "Tests.Forged", UserId = userId ?? user }, "{}"u8.ToArray()).AsTask());
 
     [TestCaseSource(nameof(Endpoints))]
     public async Task Every_broker_user_is_refused_what_the_topology_does_not_give_it(EndpointTopology endpoint)
     {
-        await using var broker = await Broker.ConnectAsAsync(endpoint);
         var verdicts = new List<(string Attempt, ushort? Verdict, ushort? Expected)>();
         async Task Expect(string attempt, ushort? expected, Task<ushort?> verdict) => verdicts.Add((attempt, await verdict, expected));
 
         foreach (var exchange in SystemTopology.Exchanges.Where(x => !endpoint.ExchangesWritten.Contains(x) && x != SystemTopology.ErrorQueue))
         {
-            await Expect($"publish to exchange {exchange}", AccessRefused, Publish(broker, exchange, ""));
+            await Expect($"publish to exchange {exchange}", AccessRefused, Publish(endpoint, exchange, ""));
         }
 
         if (endpoint.SendsRetries)
         {
             // ServiceControl alone puts a failed message back into the queue it failed in (tried with a queue that
             // does not exist, so nothing is delivered: the broker checks the right before it routes).
-            await Expect("publish through the default exchange", null, Publish(broker, "", $"nowhere-{Guid.NewGuid():N}"));
+            await Expect("publish through the default exchange", null, Publish(endpoint, "", $"nowhere-{Guid.NewGuid():N}"));
         }
         else
         {
             foreach (var queue in Queues)
             {
-                await Expect($"publish through the default exchange to queue {queue}", AccessRefused, Publish(broker, "", queue));
+                await Expect($"publish through the default exchange to queue {queue}", AccessRefused, Publish(endpoint, "", queue));
             }
         }
 
         foreach (var queue in Queues.Where(q => q != endpoint.Queue))
         {
             var reads = endpoint.ReadsQueues.Contains(queue);
-            await Expect($"consume from queue {queue}", reads ? null : AccessRefused, VerdictOn(broker, async channel =>
+            await Expect($"consume from queue {queue}", reads ? null : AccessRefused, VerdictOn(endpoint, async channel =>
             {
                 await channel.BasicQosAsync(0, 1, false);
                 var tag = await channel.BasicConsumeAsync(queue, autoAck: false, new AsyncEventingBasicConsumer(channel));
                 await channel.BasicCancelAsync(tag);
             }));
-            if (!reads) await Expect($"purge queue {queue}", AccessRefused, VerdictOn(broker, channel => channel.QueuePurgeAsync(queue)));
-            await Expect($"delete queue {queue}", AccessRefused, VerdictOn(broker, channel => channel.QueueDeleteAsync(queue)));
-            await Expect($"declare queue {queue}", AccessRefused, VerdictOn(broker, channel => channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false,
+            if (!reads) await Expect($"purge queue {queue}", AccessRefused, VerdictOn(endpoint, channel => channel.QueuePurgeAsync(queue)));
+            await Expect($"delete queue {queue}", AccessRefused, VerdictOn(endpoint, channel => channel.QueueDeleteAsync(queue)));
+            await Expect($"declare queue {queue}", AccessRefused, VerdictOn(endpoint, channel => channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false,
                 new Dictionary<string, object?> { ["x-queue-type"] = "quorum" })));
         }
 
         foreach (var exchange in endpoint.ExchangesWritten.Take(1).Append(SystemTopology.ErrorQueue))
         {
-            await Expect($"delete exchange {exchange}", AccessRefused, VerdictOn(broker, channel => channel.ExchangeDeleteAsync(exchange)));
+            await Expect($"delete exchange {exchange}", AccessRefused, VerdictOn(endpoint, channel => channel.ExchangeDeleteAsync(exchange)));
         }
 
-        await Expect("declare an exchange of its own", AccessRefused, VerdictOn(broker, channel => channel.ExchangeDeclareAsync($"{endpoint.Name}.shadow", ExchangeType.Fanout)));
+        await Expect("declare an exchange of its own", AccessRefused, VerdictOn(endpoint, channel => channel.ExchangeDeclareAsync($"{endpoint.Name}.shadow", ExchangeType.Fanout)));
         var other = SystemTopology.Endpoints.First(e => e != endpoint);
-        await Expect($"publish as {other.BrokerUser} (user_id)", PreconditionFailed, Publish(broker, SystemTopology.ErrorQueue, "", userId: other.BrokerUser));
+        await Expect($"publish as {other.BrokerUser} (user_id)", PreconditionFailed, Publish(endpoint, SystemTopology.ErrorQueue, "", userId: other.BrokerUser));
 
         // What it needs: its own queue, and the exchanges it reads bound to it.
-        await Expect($"consume from its own queue {endpoint.Queue}", null, VerdictOn(broker, async channel =>
+        await Expect($"consume from its own queue {endpoint.Queue}", null, VerdictOn(endpoint, async channel =>
         {
             await channel.BasicQosAsync(0, 1, false);
             var tag = await channel.BasicConsumeAsync(endpoint.Queue, autoAck: false, new AsyncEventingBasicConsumer(channel));
@@ -109,7 +115,7 @@ public class EachEndpointHasOnlyItsOwnRights : SystemFixture
         }));
         foreach (var exchange in endpoint.ExchangesRead)
         {
-            await Expect($"bind its queue to {exchange}", null, VerdictOn(broker, channel => channel.QueueBindAsync(endpoint.Queue, exchange, "")));
+            await Expect($"bind its queue to {exchange}", null, VerdictOn(endpoint, channel => channel.QueueBindAsync(endpoint.Queue, exchange, "")));
         }
 
         Assert.Multiple(() =>
