@@ -15,8 +15,6 @@ namespace Conveyor.Hosting;
 internal sealed class SharedRateLimitWindows(NpgsqlDataSource database, TimeProvider clock, ILogger<SharedRateLimitWindows> logger)
 {
     private const string Table = "conveyor_rate_limit_windows";
-    private readonly SemaphoreSlim _creating = new(1, 1);
-    private bool _created;
     private DateTimeOffset _nextCleanUp = DateTimeOffset.MinValue;
     private DateTimeOffset _nextWarning = DateTimeOffset.MinValue;
 
@@ -31,7 +29,6 @@ internal sealed class SharedRateLimitWindows(NpgsqlDataSource database, TimeProv
         var start = WindowOf(now, window);
         try
         {
-            await EnsureTableAsync(cancellation);
             await using var command = database.CreateCommand(
                 $"insert into {Table} as w (partition, window_start, count) values ($1, $2, 1) " +
                 "on conflict (partition, window_start) do update set count = w.count + 1 returning count");
@@ -53,29 +50,18 @@ internal sealed class SharedRateLimitWindows(NpgsqlDataSource database, TimeProv
         }
     }
 
-    private async Task EnsureTableAsync(CancellationToken cancellation)
+    /// <summary>At start-up, beside the migrations (<see cref="MigrateDatabaseOnStartup{TDb}"/>): not the endpoint's schema, so not one of its migrations.</summary>
+    public async Task CreateTableAsync(CancellationToken cancellation)
     {
-        if (_created) return;
-        await _creating.WaitAsync(cancellation);
+        await using var command = database.CreateCommand(
+            $"create unlogged table if not exists {Table} (partition text not null, window_start timestamptz not null, count integer not null, primary key (partition, window_start))");
         try
         {
-            if (_created) return;
-            await using var command = database.CreateCommand(
-                $"create unlogged table if not exists {Table} (partition text not null, window_start timestamptz not null, count integer not null, primary key (partition, window_start))");
-            try
-            {
-                await command.ExecuteNonQueryAsync(cancellation);
-            }
-            catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.DuplicateTable)
-            {
-                // Another instance created it at the same moment.
-            }
-
-            _created = true;
+            await command.ExecuteNonQueryAsync(cancellation);
         }
-        finally
+        catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.DuplicateTable)
         {
-            _creating.Release();
+            // Another instance created it at the same moment.
         }
     }
 

@@ -29,7 +29,7 @@ public static class TestRealm
 
     private static string Write()
     {
-        var realm = JsonNode.Parse(global::System.IO.File.ReadAllText(Path.Combine(RunningSystem.FindRepositoryRoot(), "deploy", "keycloak", "conveyor-realm.json")))!;
+        var realm = Export.Value.DeepClone();
         AddServiceClient(realm, ShortLivedClient, ["conveyor-api", "roles"], new JsonObject { ["access.token.lifespan"] = ((int)ShortLifespan.TotalSeconds).ToString() });
         AddServiceClient(realm, OtherAudienceClient, ["roles"], new JsonObject());
         var pulse = realm["clients"]!.AsArray().Single(c => (string?)c!["clientId"] == "pulse")!;
@@ -41,21 +41,26 @@ public static class TestRealm
     }
 
     /// <summary>Disables <paramref name="username"/> in the running provider's realm, as an administrator would in Keycloak, until the returned handle is disposed.</summary>
-    public static IAsyncDisposable DisableUser(string username)
-    {
-        var original = global::System.IO.File.ReadAllText(File);
-        var realm = JsonNode.Parse(original)!;
-        realm["users"]!.AsArray().Single(u => (string?)u!["username"] == username)!["enabled"] = false;
-        global::System.IO.File.WriteAllText(File, realm.ToJsonString());
-        return new Restore(original);
-    }
+    public static IAsyncDisposable DisableUser(string username) => ChangeUser(username, user => user["enabled"] = false);
 
     /// <summary>Gives <paramref name="username"/> exactly <paramref name="roles"/> in the running provider's realm until the returned handle is disposed.</summary>
-    public static IAsyncDisposable SetRoles(string username, params string[] roles)
+    public static IAsyncDisposable SetRoles(string username, params string[] roles) =>
+        ChangeUser(username, user => user["realmRoles"] = new JsonArray([.. roles.Select(r => JsonValue.Create(r))]));
+
+    /// <summary>A development user of the realm export, as it stands in deploy/keycloak/conveyor-realm.json.</summary>
+    public static JsonNode User(string username) => UserIn(Export.Value, username);
+
+    private static readonly Lazy<JsonNode> Export = new(() =>
+        JsonNode.Parse(global::System.IO.File.ReadAllText(Path.Combine(RunningSystem.FindRepositoryRoot(), "deploy", "keycloak", "conveyor-realm.json")))!);
+
+    private static JsonNode UserIn(JsonNode realm, string username) => realm["users"]!.AsArray().Single(u => (string?)u!["username"] == username)!;
+
+    /// <summary>Changes one user in the running provider's realm file (it reads the file again) until the returned handle is disposed.</summary>
+    private static IAsyncDisposable ChangeUser(string username, Action<JsonNode> change)
     {
         var original = global::System.IO.File.ReadAllText(File);
         var realm = JsonNode.Parse(original)!;
-        realm["users"]!.AsArray().Single(u => (string?)u!["username"] == username)!["realmRoles"] = new JsonArray([.. roles.Select(r => JsonValue.Create(r))]);
+        change(UserIn(realm, username));
         global::System.IO.File.WriteAllText(File, realm.ToJsonString());
         return new Restore(original);
     }

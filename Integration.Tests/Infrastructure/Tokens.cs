@@ -25,16 +25,10 @@ public static class Tokens
     public static string PasswordOf(string user) => Passwords[user];
 
     /// <summary>A development user's subject (<c>sub</c>): their stable id in the realm.</summary>
-    public static string SubjectOf(string user) => user switch
-    {
-        "alice" => "6c2f1b0e-0d5a-4d8e-9b51-2a1f7c9e0a11",
-        "bob" => "0b8d6a41-7c3e-4f92-8e2d-5f4a9c1b7d22",
-        "olivia" => "4d1c9b8a-2e7f-4a63-b0d4-6e5f8a2c1b44",
-        _ => throw new ArgumentOutOfRangeException(nameof(user), user, "not a development user with a known subject"),
-    };
+    public static string SubjectOf(string user) => (string)TestRealm.User(user)["id"]!;
 
     /// <summary>A development user's e-mail address in the realm (verified for alice and bob).</summary>
-    public static string EmailOf(string user) => $"{user}@example.com";
+    public static string EmailOf(string user) => (string)TestRealm.User(user)["email"]!;
 
     public static Task<string> ForAsync(string user, Uri? authority = null) =>
         RequestAsync(authority ?? RunningSystem.Authority, user, new Dictionary<string, string>

@@ -159,9 +159,7 @@ public class AnOperatorPutsFailuresRightInPulse : PulseFixture
     {
         // A page elsewhere making the operator's browser post Pulse's "retry all" form: the cookie goes along
         // (SameSite=Lax does not stop a top-level POST from a same-site page), the antiforgery token does not.
-        var cookies = new global::System.Net.CookieContainer();
-        foreach (var cookie in await Page.Context.CookiesAsync()) cookies.Add(RunningSystem.ServiceControlApi, new global::System.Net.Cookie(cookie.Name, cookie.Value, cookie.Path));
-        using var forger = new HttpClient(new HttpClientHandler { CookieContainer = cookies, AllowAutoRedirect = false }) { BaseAddress = RunningSystem.ServiceControlApi };
+        using var forger = await WithPulseCookiesAsync(everyCookie: true);
         var auditBefore = await Sql.ScalarAsync<long>(RunningSystem.ServiceControlDatabase, "select count(*) from audit_log");
 
         using var forged = await forger.PostAsync("/failed?handler=RetryAll", new FormUrlEncodedContent([]));

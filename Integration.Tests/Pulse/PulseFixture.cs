@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using Integration.Tests.Infrastructure;
@@ -76,6 +77,29 @@ public abstract class PulseFixture : SystemFixture
         // Every action asks for confirmation; the operator says yes.
         page.Dialog += async (_, dialog) => await dialog.AcceptAsync();
         return page;
+    }
+
+    /// <summary>A new browser session signed in to Pulse as <paramref name="user"/>.</summary>
+    protected async Task<IPage> SignedInSessionAsync(string user)
+    {
+        var page = await NewSessionAsync();
+        await page.GotoAsync("/");
+        await SignInAsync(page, user);
+        await Expect(page.Locator("[data-test=operator]")).ToHaveTextAsync(user);
+        return page;
+    }
+
+    /// <summary>An HTTP client holding the Pulse cookies of <paramref name="page"/>'s session (Olivia's by default; with <paramref name="everyCookie"/>, every cookie the browser holds for Pulse, its antiforgery cookie too), following no redirect.</summary>
+    protected async Task<HttpClient> WithPulseCookiesAsync(IPage? page = null, bool everyCookie = false)
+    {
+        var cookies = new CookieContainer();
+        foreach (var cookie in await (page ?? Page).Context.CookiesAsync())
+        {
+            if (everyCookie || cookie.Name.StartsWith("conveyor-pulse", StringComparison.Ordinal)) cookies.Add(RunningSystem.ServiceControlApi, new global::System.Net.Cookie(cookie.Name, cookie.Value, cookie.Path));
+        }
+
+        Assert.That(cookies.Count, Is.GreaterThan(0), "signed in, the browser holds Pulse's session cookie");
+        return new HttpClient(new HttpClientHandler { CookieContainer = cookies, AllowAutoRedirect = false }) { BaseAddress = RunningSystem.ServiceControlApi };
     }
 
     /// <summary>On the identity provider's login page (where Pulse sent the browser), signs in as <paramref name="user"/>.</summary>

@@ -18,19 +18,6 @@ public class PulseSessionsEnd : PulseFixture
         ["Pulse__SessionLifetime"] = "00:00:45",
     };
 
-    /// <summary>An HTTP client holding only the Pulse cookies of <paramref name="page"/>'s session (Olivia's by default), following no redirect.</summary>
-    private async Task<HttpClient> WithPulseCookiesAsync(Microsoft.Playwright.IPage? page = null)
-    {
-        var cookies = new CookieContainer();
-        foreach (var cookie in await (page ?? Page).Context.CookiesAsync())
-        {
-            if (cookie.Name.StartsWith("conveyor-pulse", StringComparison.Ordinal)) cookies.Add(RunningSystem.ServiceControlApi, new Cookie(cookie.Name, cookie.Value, cookie.Path));
-        }
-
-        Assert.That(cookies.Count, Is.GreaterThan(0), "signed in, the browser holds Pulse's session cookie");
-        return new HttpClient(new HttpClientHandler { CookieContainer = cookies, AllowAutoRedirect = false }) { BaseAddress = RunningSystem.ServiceControlApi };
-    }
-
     private static bool SignedIn(HttpResponseMessage response) => response.StatusCode == HttpStatusCode.OK;
 
     private static bool SentToTheProvider(HttpResponseMessage response) =>
@@ -71,11 +58,7 @@ public class PulseSessionsEnd : PulseFixture
     [Test, Order(3)]
     public async Task An_operator_disabled_at_the_provider_is_signed_out_once_the_access_token_is_renewed()
     {
-        var page = await NewSessionAsync();
-        await page.GotoAsync("/");
-        await SignInAsync(page, "sam");
-        await Expect(page.Locator("[data-test=operator]")).ToHaveTextAsync("sam");
-        using var pulse = await WithPulseCookiesAsync(page);
+        using var pulse = await WithPulseCookiesAsync(await SignedInSessionAsync("sam"));
         // Renewed while the user is enabled: the access token (5 s here) is renewed and the cookie re-issued with it.
         var renewed = await TestEnvironment.Eventually(() => pulse.GetAsync("/"), r => SignedIn(r) && r.Headers.TryGetValues("Set-Cookie", out var set) && set.Any(c => c.StartsWith("conveyor-pulse", StringComparison.Ordinal)),
             "Pulse to renew the access token and carry on", TimeSpan.FromSeconds(30));
@@ -98,11 +81,7 @@ public class PulseSessionsEnd : PulseFixture
     [Test, Order(4)]
     public async Task An_operator_whose_ops_role_is_removed_loses_the_actions_once_the_access_token_is_renewed()
     {
-        var page = await NewSessionAsync();
-        await page.GotoAsync("/");
-        await SignInAsync(page, "olivia");
-        await Expect(page.Locator("[data-test=operator]")).ToHaveTextAsync("olivia");
-        using var pulse = await WithPulseCookiesAsync(page);
+        using var pulse = await WithPulseCookiesAsync(await SignedInSessionAsync("olivia"));
         static async Task<string> FailedPageAsync(HttpClient pulse) => await (await pulse.GetAsync("/failed")).Content.ReadAsStringAsync();
         var withOps = await FailedPageAsync(pulse);
 

@@ -108,11 +108,8 @@ public class NoMessageWedgesServiceControl : SystemFixture
     {
         var (oldId, newId) = (Guid.NewGuid().ToString(), Guid.NewGuid().ToString());
         var lastFailure = DateTimeOffset.UtcNow;
-        await using (var payments = await Broker.ConnectAsAsync(SystemTopology.Payments))
-        {
-            await payments.PublishAsync(ConveyorEndpoint.ErrorQueue, FailedMessages.Failure(oldId, "Tests.Old", "Tests.Boom", "failed two days ago", SystemTopology.Payments.Queue, lastFailure.AddDays(-2)), "{}"u8.ToArray());
-            await payments.PublishAsync(ConveyorEndpoint.ErrorQueue, FailedMessages.Failure(newId, "Tests.New", "Tests.Boom", "failed just now", SystemTopology.Payments.Queue, lastFailure), "{}"u8.ToArray());
-        }
+        await FailedMessages.PublishAsync(oldId, "Tests.Old", "Tests.Boom", "failed two days ago", lastFailure.AddDays(-2));
+        await FailedMessages.PublishAsync(newId, "Tests.New", "Tests.Boom", "failed just now", lastFailure);
 
         var kept = await _serviceControl.WaitForAsync(m => m.GetProperty("messageId").GetString() == newId, "the new failure stored");
         // The old one was stored too (error is empty, and nothing is dropped at ingestion), then deleted: the job says so.
