@@ -20,8 +20,8 @@ public static class ConveyorEndpoint
     /// bound to the exchanges of what it subscribes to and receives, publishes and sends to the exchanges of its
     /// messages (as its own broker user, which receivers check), owns the database behind
     /// <c>ConnectionStrings:Database</c> (schema migrated at start-up, envelopes stored beside the business rows),
-    /// sends through a durable outbox, receives through a durable inbox, retries and dead-letters failures, reports
-    /// to ServiceControl, logs JSON, traces and counts, and answers <c>/health/live</c> and <c>/health/ready</c>.
+    /// sends through a durable outbox, receives through a durable inbox, retries and dead-letters failures, audits what
+    /// it handled, reports to ServiceControl, logs JSON, traces and counts, and answers <c>/health/live</c> and <c>/health/ready</c>.
     /// Handlers are discovered in the assembly that declares <typeparamref name="TDb"/>; <paramref name="customize"/>
     /// is for the rare endpoint-specific Wolverine setting.
     /// </summary>
@@ -34,6 +34,8 @@ public static class ConveyorEndpoint
         builder.AddLocalDevelopmentDefaults(endpoint);
         var connections = ConnectionSettings.From(builder.Configuration);
         var recoverability = RecoverabilityOptions.From(builder.Configuration);
+        var audit = AuditOptions.From(builder.Configuration);
+        builder.Services.AddSingleton(audit);
         builder.Services.AddSingleton(connections);
         builder.Services.AddSingleton(endpoint);
         builder.Services.AddSingleton(TimeProvider.System);
@@ -63,6 +65,7 @@ public static class ConveyorEndpoint
 
             EndpointPersistence.Configure(opts, database);
             EndpointMessaging.Configure(opts, endpoint, connections);
+            Auditing.Configure(opts, endpoint, audit, typeof(TDb));
             customize?.Invoke(opts);
 
             // One line per handled message: with the order id and trace id on it, an order's log tells its story.

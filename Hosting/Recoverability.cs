@@ -147,10 +147,8 @@ internal static class Recoverability
         public DeadLetterFingerprint Fingerprint(Envelope envelope, Exception? exception)
         {
             var now = DateTimeOffset.UtcNow.ToString("O");
-            envelope.Headers[FailureHeaders.Endpoint] = endpoint;
-            envelope.Headers[FailureHeaders.Queue] = envelope.Destination?.ToString();
-            envelope.Headers[FailureHeaders.MessageType] = envelope.MessageType;
-            envelope.Headers[FailureHeaders.CorrelationId] = envelope.CorrelationId;
+            // The audit contract's description of the message, so a failed step sits in its order's conversation.
+            Auditing.Describe(envelope, envelope.Headers, endpoint);
             envelope.Headers[FailureHeaders.Attempts] = Math.Max(envelope.Attempts, 1).ToString(CultureInfo.InvariantCulture);
             envelope.Headers.TryAdd(FailureHeaders.FirstFailureAt, now);
             envelope.Headers.TryAdd(FailureHeaders.LastFailureAt, now);

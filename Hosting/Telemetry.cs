@@ -39,6 +39,7 @@ public static class ConveyorTelemetry
     public static readonly Counter<long> PaymentsDeclined = Meter.CreateCounter<long>("conveyor.payments.declined", "{payment}", "Payments the provider declined");
     public static readonly Counter<long> PaymentsRefunded = Meter.CreateCounter<long>("conveyor.payments.refunded", "{payment}", "Payments refunded after a cancellation");
     public static readonly Counter<long> EmailsSent = Meter.CreateCounter<long>("conveyor.emails.sent", "{email}", "E-mails the SMTP server accepted");
+    public static readonly Counter<long> AuditCopiesRejected = Meter.CreateCounter<long>("conveyor.audit.rejected", "{message}", "Messages in audit that ServiceControl refused: not published by a business endpoint, or without a message id");
     public static readonly Counter<long> FailuresRejected = Meter.CreateCounter<long>("conveyor.failures.rejected", "{message}", "Messages in error that ServiceControl refused: not put there by the endpoint owning their queue");
 
     public static readonly Histogram<double> ProcessingTime = Meter.CreateHistogram<double>("conveyor.messaging.processing_time", "s", "Time a handler took for a message it handled");

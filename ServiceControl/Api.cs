@@ -1,4 +1,5 @@
 using Conveyor.Hosting;
+using Conveyor.ServiceControl.Audit;
 using Conveyor.ServiceControl.EndpointHealth;
 using Conveyor.ServiceControl.FailedMessages;
 using Conveyor.ServiceControl.Monitoring;
@@ -87,12 +88,37 @@ public static class Api
         redirects.MapDelete("/{fromQueue}", async Task<Results<NoContent, ProblemHttpResult>> (string fromQueue, RetryRedirects redirects, CancellationToken ct) =>
             await redirects.RemoveAsync(fromQueue, ct) is { Succeeded: false } failed ? Problem(failed) : TypedResults.NoContent());
 
+        var messages = api.MapGroup("/messages");
+        messages.MapGet("/", async Task<Results<Ok<Page<MessageSummary>>, ProblemHttpResult>> (
+            MessageQueries queries, string? q, string? endpoint, DateTimeOffset? from, DateTimeOffset? to, string? sort, string? direction, int? page, int? pageSize, CancellationToken ct) =>
+        {
+            var order = MessageSort.TimeSent;
+            if (sort is not null && !Enum.TryParse(sort, ignoreCase: true, out order)) return BadRequest($"Unknown sort '{sort}': use one of {string.Join(", ", Enum.GetNames<MessageSort>())}.");
+            if (direction is not null and not ("asc" or "desc")) return BadRequest($"Unknown direction '{direction}': use asc or desc.");
+            if (q is { Length: > MaxSearchLength }) return BadRequest($"The search text must be at most {MaxSearchLength} characters.");
+            if (from > to) return BadRequest("from must not be after to.");
+            if (PagingProblem(page, pageSize) is { } paging) return BadRequest(paging);
+            return TypedResults.Ok(await queries.SearchAsync(q, endpoint, from, to, order, direction == "asc", page ?? 1, pageSize ?? 50, ct));
+        });
+        messages.MapGet("/{id:guid}", async Task<Results<Ok<MessageDetail>, ProblemHttpResult>> (Guid id, MessageQueries queries, CancellationToken ct) =>
+            await queries.GetAsync(id, ct) is { } detail ? TypedResults.Ok(detail) : NotFound($"No message {id}."));
+        // Always a download, never rendered, like a failed message's.
+        messages.MapGet("/{id:guid}/body", async Task<Results<FileContentHttpResult, ProblemHttpResult>> (Guid id, MessageQueries queries, CancellationToken ct) =>
+            await queries.BodyAsync(id, ct) is { } body
+                ? TypedResults.File(body.Body, body.ContentType?.Contains("json", StringComparison.OrdinalIgnoreCase) == true ? "application/json" : "application/octet-stream", $"{id}.body")
+                : NotFound($"No stored body of message {id}."));
+        api.MapGet("/conversations/{id}", async Task<Results<Ok<Conversation>, ProblemHttpResult>> (string id, MessageQueries queries, CancellationToken ct) =>
+            await queries.ConversationAsync(id, ct) is { } conversation ? TypedResults.Ok(conversation) : NotFound($"No conversation {id}."));
+        api.MapGet("/sagas/{id}", async Task<Results<Ok<SagaHistory>, ProblemHttpResult>> (string id, MessageQueries queries, CancellationToken ct) =>
+            await queries.SagaAsync(id, ct) is { } saga ? TypedResults.Ok(saga) : NotFound($"No saga {id}."));
+
         api.MapGet("/endpoints", (EndpointStatuses endpoints, CancellationToken ct) => endpoints.ListAsync(ct));
         api.MapDelete("/endpoints/{endpoint}/{host}", async Task<Results<NoContent, ProblemHttpResult>> (string endpoint, string host, EndpointStatuses endpoints, CancellationToken ct) =>
             await endpoints.ForgetAsync(endpoint, host, ct) is { Succeeded: false } failed ? Problem(failed) : TypedResults.NoContent());
         api.MapGet("/audit", async (ServiceControlDb db, Guid? messageId, int? take, CancellationToken ct) =>
             await AuditLog.RecentAsync(db, messageId, Math.Clamp(take ?? 100, 1, 1000), ct));
         api.MapGet("/ingestion", (IngestionStatus status) => status.Current);
+        api.MapGet("/ingestion/audit", (AuditIngestionStatus status) => status.Current);
         api.MapGet("/monitoring", (QueueLengths queues, EndpointThroughput throughput) => new
         {
             queues = queues.Snapshot().Select(q => new { queue = q.Queue, samples = q.Samples }),
@@ -102,6 +128,8 @@ public static class Api
 
         return app;
     }
+
+    private const int MaxSearchLength = 500;
 
     /// <summary>A page beyond any list, or a page size past the bound, is the client's mistake: said, never clamped or overflowed.</summary>
     private static string? PagingProblem(int? page, int? pageSize)

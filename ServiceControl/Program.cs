@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Conveyor.Hosting;
 using Conveyor.Topology;
 using Conveyor.ServiceControl;
+using Conveyor.ServiceControl.Audit;
 using Conveyor.ServiceControl.EndpointHealth;
 using Conveyor.ServiceControl.FailedMessages;
 using Conveyor.ServiceControl.Monitoring;
@@ -19,6 +20,8 @@ builder.Services.AddSingleton(options);
 
 builder.Services.AddSingleton<IngestionStatus>();
 builder.Services.AddHostedService<IngestErrorQueue>();
+builder.Services.AddSingleton<AuditIngestionStatus>();
+builder.Services.AddHostedService<IngestAuditQueue>();
 builder.Services.AddHostedService<PurgeExpiredMessages>();
 builder.Services.AddHostedService<ReturnUnconfirmedRetries>();
 builder.Services.AddHostedService<ForgetLongGoneInstances>();
@@ -29,6 +32,7 @@ builder.Services.AddScoped<ArchiveFailedMessages>();
 builder.Services.AddScoped<EditAndRetry>();
 builder.Services.AddScoped<RetryRedirects>();
 builder.Services.AddScoped<FailedMessageQueries>();
+builder.Services.AddScoped<MessageQueries>();
 builder.Services.AddScoped<EndpointStatuses>();
 builder.Services.AddHttpContextAccessor();
 builder.Services.AddScoped<AuditLog>();
@@ -38,7 +42,9 @@ builder.Services.AddHttpClient();
 builder.Services.AddSingleton<QueueLengths>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<QueueLengths>());
 
-builder.Services.AddHealthChecks().AddCheck<IngestionStatus>("ingestion", tags: [EndpointHealth.ReadyTag]);
+builder.Services.AddHealthChecks()
+    .AddCheck<IngestionStatus>("ingestion", tags: [EndpointHealth.ReadyTag])
+    .AddCheck<AuditIngestionStatus>("audit-ingestion", tags: [EndpointHealth.ReadyTag]);
 builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
 builder.AddPulseSignIn();
 // In the database, not on the pod's disk: a rollout or a second replica keeps everyone signed in.

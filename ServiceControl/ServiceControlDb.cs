@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Conveyor.Hosting;
+using Conveyor.ServiceControl.Audit;
 using Conveyor.ServiceControl.EndpointHealth;
 using Conveyor.ServiceControl.FailedMessages;
 using Conveyor.ServiceControl.Operators;
@@ -21,6 +22,7 @@ public sealed class ServiceControlDb(DbContextOptions<ServiceControlDb> options)
     public DbSet<RetryRedirect> RetryRedirects => Set<RetryRedirect>();
     public DbSet<EndpointInstance> EndpointInstances => Set<EndpointInstance>();
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+    public DbSet<ProcessedMessage> ProcessedMessages => Set<ProcessedMessage>();
 
     protected override void OnModelCreating(ModelBuilder model)
     {
@@ -67,6 +69,30 @@ public sealed class ServiceControlDb(DbContextOptions<ServiceControlDb> options)
             instance.ToTable("endpoint_instances");
             instance.HasKey(i => new { i.Endpoint, i.Host });
             instance.OwnsMany(i => i.Checks, checks => checks.ToJson("checks"));
+        });
+
+        model.Entity<ProcessedMessage>(message =>
+        {
+            message.ToTable("processed_messages");
+            message.HasKey(m => m.Id);
+            message.Property(m => m.MessageId).HasMaxLength(200);
+            message.Property(m => m.ProcessingEndpoint).HasMaxLength(255);
+            message.Property(m => m.Outcome).HasConversion<string>().HasMaxLength(16);
+            message.Property(m => m.Headers).HasColumnType("jsonb").HasConversion(
+                h => JsonSerializer.Serialize(h, JsonSerializerOptions.Default),
+                json => JsonSerializer.Deserialize<Dictionary<string, string?>>(json, JsonSerializerOptions.Default) ?? new(),
+                new ValueComparer<Dictionary<string, string?>>((a, b) => ReferenceEquals(a, b), h => h.Count, h => h));
+            message.Ignore(m => m.ShortType);
+            message.Ignore(m => m.Kind);
+            // One record per message and endpoint: a copy delivered twice is stored once.
+            message.HasIndex(m => new { m.MessageId, m.ProcessingEndpoint }).IsUnique();
+            message.HasIndex(m => m.ConversationId);
+            message.HasIndex(m => m.SagaId);
+            message.HasIndex(m => m.TimeSent);
+            message.HasIndex(m => m.ProcessingMilliseconds);
+            message.HasIndex(m => m.CriticalMilliseconds);
+            message.HasIndex(m => m.ReceivedAt);
+            message.HasGeneratedTsVectorColumn(m => m.Search, "simple", m => new { m.SearchText }).HasIndex(m => m.Search).HasMethod("GIN");
         });
 
         model.Entity<AuditEntry>(entry =>

@@ -50,6 +50,15 @@ public sealed class ServiceControlOptions
     /// </summary>
     public int MaxInlineBodyBytes { get; set; } = 64 * 1024;
 
+    /// <summary>How long processed messages (audit copies) are kept.</summary>
+    public TimeSpan AuditRetentionPeriod { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>An audit copy's body up to this size is stored (and searched); a larger one is noted with its size only.</summary>
+    public int MaxAuditBodyBytes { get; set; } = 64 * 1024;
+
+    /// <summary>Audit copies stored in one transaction, at most.</summary>
+    public int AuditBatchSize { get; set; } = 200;
+
     /// <summary>Failed messages taken from <c>error</c> before any is stored (and acknowledged).</summary>
     public ushort IngestionPrefetch { get; set; } = 50;
 
@@ -66,6 +75,9 @@ public sealed class ServiceControlOptions
         if (options.RetryConfirmationCheckInterval <= TimeSpan.Zero) errors.Add($"{Section}:RetryConfirmationCheckInterval must be positive.");
         if (options.ForgetInstancesSilentFor <= options.HeartbeatGracePeriod) errors.Add($"{Section}:ForgetInstancesSilentFor must be longer than HeartbeatGracePeriod.");
         if (options.MaxInlineBodyBytes < 1) errors.Add($"{Section}:MaxInlineBodyBytes must be positive.");
+        if (options.AuditRetentionPeriod <= TimeSpan.Zero) errors.Add($"{Section}:AuditRetentionPeriod must be positive.");
+        if (options.MaxAuditBodyBytes < 0) errors.Add($"{Section}:MaxAuditBodyBytes must be 0 or more.");
+        if (options.AuditBatchSize is < 1 or > 10_000) errors.Add($"{Section}:AuditBatchSize must be 1 to 10000.");
         if (options.IngestionPrefetch == 0) errors.Add($"{Section}:IngestionPrefetch must be at least 1.");
         if (errors.Count > 0) throw new InvalidOperationException(string.Join(" ", errors));
         return options;

@@ -6,7 +6,7 @@ namespace Conveyor.Topology;
 /// <summary>
 /// The broker as the system needs it, in RabbitMQ's definitions format (what <c>rabbitmqctl import_definitions</c>
 /// and <c>load_definitions</c> read): the vhost, a user per endpoint with the permissions of
-/// <see cref="BrokerPermissions"/>, the operator's user, every exchange, and <c>error</c> with its binding. The
+/// <see cref="BrokerPermissions"/>, the operator's user, every exchange, and <c>error</c> and <c>audit</c> with their bindings. The
 /// endpoints' own queues are not in it: each endpoint declares its queue itself, with the delivery limit its broker's
 /// version needs (<c>Hosting/BrokerDeliveryLimit.cs</c>). Passwords are placeholders (<c>${CONVEYOR_ORDERS_BROKER_PASSWORD}</c>)
 /// that whoever imports the file fills in from its secrets; the broker hashes them on import.
@@ -22,13 +22,13 @@ public static class BrokerDefinitions
     public static string PasswordVariableOf(EndpointTopology endpoint) => $"CONVEYOR_{endpoint.Name.ToUpperInvariant()}_BROKER_PASSWORD";
 
     /// <param name="vhosts">The vhosts to define (the same exchanges, queues and permissions in each).</param>
-    /// <param name="deliveryLimit">The <c>x-delivery-limit</c> of <c>error</c>: -1 for RabbitMQ 4, none for 3.x.</param>
+    /// <param name="deliveryLimit">The <c>x-delivery-limit</c> of <c>error</c> and <c>audit</c>: -1 for RabbitMQ 4, none for 3.x.</param>
     /// <param name="withOperator">Whether to define the operator's user too (a cluster the Helm chart joins has its own administrators).</param>
     public static JsonObject For(IReadOnlyList<string> vhosts, int? deliveryLimit, bool withOperator = true)
     {
         IEnumerable<JsonObject> operatorUser = withOperator ? [User(OperatorUser, OperatorPasswordVariable, "management")] : [];
-        var errorArguments = new JsonObject { ["x-queue-type"] = "quorum" };
-        if (deliveryLimit is { } limit) errorArguments["x-delivery-limit"] = limit;
+        var platformArguments = new JsonObject { ["x-queue-type"] = "quorum" };
+        if (deliveryLimit is { } limit) platformArguments["x-delivery-limit"] = limit;
 
         return new JsonObject
         {
@@ -53,23 +53,23 @@ public static class BrokerDefinitions
                 ["internal"] = false,
                 ["arguments"] = new JsonObject(),
             }))),
-            ["queues"] = Array(vhosts.Select(vhost => new JsonObject
+            ["queues"] = Array(vhosts.SelectMany(vhost => SystemTopology.PlatformQueues.Select(queue => new JsonObject
             {
-                ["name"] = SystemTopology.ErrorQueue,
+                ["name"] = queue,
                 ["vhost"] = vhost,
                 ["durable"] = true,
                 ["auto_delete"] = false,
-                ["arguments"] = errorArguments.DeepClone(),
-            })),
-            ["bindings"] = Array(vhosts.Select(vhost => new JsonObject
+                ["arguments"] = platformArguments.DeepClone(),
+            }))),
+            ["bindings"] = Array(vhosts.SelectMany(vhost => SystemTopology.PlatformQueues.Select(queue => new JsonObject
             {
-                ["source"] = SystemTopology.ErrorQueue,
+                ["source"] = queue,
                 ["vhost"] = vhost,
-                ["destination"] = SystemTopology.ErrorQueue,
+                ["destination"] = queue,
                 ["destination_type"] = "queue",
-                ["routing_key"] = SystemTopology.ErrorQueue,
+                ["routing_key"] = queue,
                 ["arguments"] = new JsonObject(),
-            })),
+            }))),
         };
     }
 

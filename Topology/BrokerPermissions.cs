@@ -9,10 +9,10 @@ namespace Conveyor.Topology;
 /// <item><b>configure</b> (declare, delete): its own queue only. Exchanges and <c>error</c> are declared once by the
 /// broker definitions, so nobody needs to declare, and so nobody may delete, what others rely on.</item>
 /// <item><b>write</b> (publish, and bind its queue): its own queue, the exchanges of what it publishes and sends,
-/// <c>error</c> (dead letters). Never the default exchange, which reaches every queue — except for ServiceControl,
+/// <c>error</c> (dead letters) and <c>audit</c> (copies of what it handled). Never the default exchange, which reaches every queue — except for ServiceControl,
 /// whose retries put a message back into the one queue it failed in.</item>
 /// <item><b>read</b> (consume, purge, and bind from an exchange): its own queue and the exchanges of what it
-/// subscribes to and receives; <c>error</c> for ServiceControl alone.</item>
+/// subscribes to and receives; <c>error</c> and <c>audit</c> for ServiceControl alone.</item>
 /// </list>
 /// </summary>
 public sealed record BrokerPermissions(string Configure, string Write, string Read)
@@ -22,7 +22,7 @@ public sealed record BrokerPermissions(string Configure, string Write, string Re
 
     public static BrokerPermissions For(EndpointTopology endpoint) => new(
         Pattern([endpoint.Queue]),
-        Pattern([endpoint.Queue, .. endpoint.ExchangesWritten, SystemTopology.ErrorQueue, .. endpoint.SendsRetries ? [DefaultExchange] : Array.Empty<string>()]),
+        Pattern([endpoint.Queue, .. endpoint.ExchangesWritten, .. SystemTopology.PlatformQueues, .. endpoint.SendsRetries ? [DefaultExchange] : Array.Empty<string>()]),
         Pattern([endpoint.Queue, .. endpoint.ExchangesRead, .. endpoint.ReadsQueues]));
 
     /// <summary>The operator's user (management UI, local tests' direct broker access): everything.</summary>

@@ -96,6 +96,7 @@ public static class GeneratedRegions
         foreach (var command in SystemTopology.PlatformCommands)
             yield return $"| `{command}` | command | every endpoint | {SystemTopology.ServiceControl.Queue} |";
         yield return $"| `{SystemTopology.ErrorQueue}` | failed messages | every endpoint | {SystemTopology.ErrorQueue}, read by {SystemTopology.ServiceControl.BrokerUser} only |";
+        yield return $"| `{SystemTopology.AuditQueue}` | copies of handled messages | every endpoint | {SystemTopology.AuditQueue}, read by {SystemTopology.ServiceControl.BrokerUser} only |";
     }
 
     /// <summary>The local run's addresses as shell variables, for the docs' curl examples.</summary>

@@ -14,6 +14,12 @@ public static class SystemTopology
     /// <summary>Where every endpoint's failed messages end; only ServiceControl reads it.</summary>
     public const string ErrorQueue = "error";
 
+    /// <summary>Where every endpoint sends a copy of each message it handled (unless its auditing is off); only ServiceControl reads it.</summary>
+    public const string AuditQueue = "audit";
+
+    /// <summary>The queues every endpoint writes to and ServiceControl alone reads, each behind a fanout exchange of its name.</summary>
+    public static readonly IReadOnlyList<string> PlatformQueues = [ErrorQueue, AuditQueue];
+
     /// <summary>
     /// What every endpoint sends to ServiceControl beside its business messages: its heartbeats and the confirmation of
     /// a message ServiceControl retried. Named, not typed: the types are the shared hosting library's.
@@ -58,7 +64,7 @@ public static class SystemTopology
         Name = "servicecontrol",
         Port = 5090,
         Project = "ServiceControl/Conveyor.ServiceControl.csproj",
-        ReadsQueues = [ErrorQueue],
+        ReadsQueues = PlatformQueues,
         SendsRetries = true,
     };
 
@@ -90,9 +96,9 @@ public static class SystemTopology
     /// <summary>The exchange a message type travels through: its name, e.g. <c>OrderPlaced</c>.</summary>
     public static string ExchangeFor(Type messageType) => messageType.Name;
 
-    /// <summary>Every exchange of the system: one per message type, the platform commands', and <c>error</c>.</summary>
+    /// <summary>Every exchange of the system: one per message type, the platform commands', <c>error</c>'s and <c>audit</c>'s.</summary>
     public static IReadOnlyList<string> Exchanges =>
-        [.. MessageTypes.Select(ExchangeFor).Concat(PlatformCommands).Order(StringComparer.Ordinal), ErrorQueue];
+        [.. MessageTypes.Select(ExchangeFor).Concat(PlatformCommands).Order(StringComparer.Ordinal), .. PlatformQueues];
 
     /// <summary>The endpoints whose broker users may put <paramref name="messageType"/> on the broker: its publisher or its sender.</summary>
     public static IReadOnlyList<EndpointTopology> SendersOf(Type messageType) =>

@@ -47,9 +47,11 @@ public class TheInitScriptsSetUpOneOfEachPerEndpoint
                     var own = permissions[endpoint];
                     Assert.That(own.Configure.IsMatch(endpoint) && own.Read.IsMatch(endpoint), $"{endpoint} declares and consumes its own queue");
                     Assert.That(own.Write.IsMatch(SystemTopology.ErrorQueue), $"{endpoint} puts its failures into error");
+                    Assert.That(own.Write.IsMatch(SystemTopology.AuditQueue), $"{endpoint} sends its audit copies to audit");
                     if (endpoint != SystemTopology.ServiceControl.BrokerUser)
                     {
                         Assert.That(own.Read.IsMatch(SystemTopology.ErrorQueue) || own.Configure.IsMatch(SystemTopology.ErrorQueue), Is.False, $"{endpoint} may consume, purge or delete error");
+                        Assert.That(own.Read.IsMatch(SystemTopology.AuditQueue) || own.Configure.IsMatch(SystemTopology.AuditQueue), Is.False, $"{endpoint} may consume, purge or delete audit");
                         Assert.That(own.Write.IsMatch("amq.default"), Is.False, $"{endpoint} may write the default exchange");
                     }
 
@@ -64,7 +66,7 @@ public class TheInitScriptsSetUpOneOfEachPerEndpoint
                 Assert.That(orders.Write.IsMatch("OrderPlaced") && payments.Read.IsMatch("OrderPlaced"), "orders publishes OrderPlaced, payments subscribes");
                 Assert.That(payments.Write.IsMatch("OrderPlaced"), Is.False, "payments cannot publish OrderPlaced");
                 Assert.That(notifications.Write.IsMatch("PaymentAuthorized") || notifications.Write.IsMatch("RefundPayment"), Is.False, "notifications sends no business message");
-                Assert.That(serviceControl.Read.IsMatch(SystemTopology.ErrorQueue), "servicecontrol consumes error");
+                Assert.That(serviceControl.Read.IsMatch(SystemTopology.ErrorQueue) && serviceControl.Read.IsMatch(SystemTopology.AuditQueue), "servicecontrol consumes error and audit");
                 Assert.That(serviceControl.Write.IsMatch("amqXdefault"), Is.False, "the dot is literal");
             });
         }

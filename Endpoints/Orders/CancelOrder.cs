@@ -30,6 +30,7 @@ public static class CancelOrder
 
     private static async Task<IResult> HandleAsync(
         string id,
+        HttpContext http,
         ClaimsPrincipal user,
         IServiceScopeFactory scopes,
         IOptions<OrdersOptions> options,
@@ -57,7 +58,9 @@ public static class CancelOrder
             var cancelled = order.CancelAtCustomersRequest(now);
             if (cancelled is null) return Accepted(order);
 
-            await outbox.PublishAsync(cancelled, new DeliveryOptions { CorrelationId = order.Id.ToString() });
+            var audited = AuditedRequest.Start(http, nameof(CancelOrder), order.Id.ToString());
+            await outbox.PublishAsync(cancelled, audited.Deliver());
+            await audited.AuditAsync(outbox, outbox.DbContext, new { orderId = order.Id });
             try
             {
                 await outbox.SaveChangesAndFlushMessagesAsync(ct);

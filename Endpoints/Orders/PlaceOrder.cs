@@ -259,10 +259,11 @@ public static class PlaceOrder
         order.RequestFingerprint = fingerprint;
 
         outbox.DbContext.Orders.Add(order);
-        // The order id is the correlation id of everything that follows, in every endpoint.
-        var correlated = new DeliveryOptions { CorrelationId = order.Id.ToString() };
-        await outbox.PublishAsync(placed, correlated);
-        await outbox.ScheduleAsync(deadline, options.Value.PaymentDeadline, correlated);
+        // The order id is the correlation id of everything that follows, in every endpoint, and its conversation.
+        var audited = AuditedRequest.Start(http.HttpContext, nameof(PlaceOrder), order.Id.ToString());
+        await outbox.PublishAsync(placed, audited.Deliver());
+        await outbox.ScheduleAsync(deadline, options.Value.PaymentDeadline, audited.Deliver());
+        await audited.AuditAsync(outbox, outbox.DbContext, request);
         try
         {
             await outbox.SaveChangesAndFlushMessagesAsync(ct);

@@ -129,7 +129,7 @@ public static partial class SystemLedger
         var waiting = new Dictionary<string, long>();
         await using (var broker = await Broker.ConnectAsync())
         {
-            foreach (var queue in SystemTopology.Endpoints.Select(e => e.Queue).Append(SystemTopology.ErrorQueue))
+            foreach (var queue in SystemTopology.Endpoints.Select(e => e.Queue).Concat(SystemTopology.PlatformQueues))
             {
                 waiting[$"queue {queue}"] = await broker.CountAsync(queue);
             }

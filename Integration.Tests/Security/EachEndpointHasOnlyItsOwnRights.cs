@@ -23,7 +23,7 @@ public class EachEndpointHasOnlyItsOwnRights : SystemFixture
 
     public static IEnumerable<EndpointTopology> Endpoints => SystemTopology.Endpoints;
 
-    private static IEnumerable<string> Queues => SystemTopology.Endpoints.Select(e => e.Queue).Append(SystemTopology.ErrorQueue);
+    private static IEnumerable<string> Queues => SystemTopology.Endpoints.Select(e => e.Queue).Concat(SystemTopology.PlatformQueues);
 
     /// <summary>
     /// Runs <paramref name="attempt"/> as <paramref name="endpoint"/>'s broker user on a connection and channel of its
@@ -63,7 +63,7 @@ public class EachEndpointHasOnlyItsOwnRights : SystemFixture
         var verdicts = new List<(string Attempt, ushort? Verdict, ushort? Expected)>();
         async Task Expect(string attempt, ushort? expected, Task<ushort?> verdict) => verdicts.Add((attempt, await verdict, expected));
 
-        foreach (var exchange in SystemTopology.Exchanges.Where(x => !endpoint.ExchangesWritten.Contains(x) && x != SystemTopology.ErrorQueue))
+        foreach (var exchange in SystemTopology.Exchanges.Where(x => !endpoint.ExchangesWritten.Contains(x) && !SystemTopology.PlatformQueues.Contains(x)))
         {
             await Expect($"publish to exchange {exchange}", AccessRefused, Publish(endpoint, exchange, ""));
         }
@@ -97,7 +97,7 @@ public class EachEndpointHasOnlyItsOwnRights : SystemFixture
                 new Dictionary<string, object?> { ["x-queue-type"] = "quorum" })));
         }
 
-        foreach (var exchange in endpoint.ExchangesWritten.Take(1).Append(SystemTopology.ErrorQueue))
+        foreach (var exchange in endpoint.ExchangesWritten.Take(1).Concat(SystemTopology.PlatformQueues))
         {
             await Expect($"delete exchange {exchange}", AccessRefused, VerdictOn(endpoint, channel => channel.ExchangeDeleteAsync(exchange)));
         }

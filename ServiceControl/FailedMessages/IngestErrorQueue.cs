@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Conveyor.Hosting;
+using Conveyor.ServiceControl.Audit;
 using Conveyor.Topology;
 using Microsoft.EntityFrameworkCore;
 using RabbitMQ.Client;
@@ -24,71 +25,22 @@ internal sealed class IngestErrorQueue(
     IServiceScopeFactory scopes,
     IngestionStatus status,
     TimeProvider clock,
-    ILogger<IngestErrorQueue> logger) : BackgroundService
+    ILogger<IngestErrorQueue> logger) : QueueIngestion(connections, status, clock, logger)
 {
-    private static readonly TimeSpan ReconnectDelay = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan StoreFailureDelay = TimeSpan.FromSeconds(1);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        var factory = new ConnectionFactory
-        {
-            Uri = connections.RabbitMqUri,
-            ClientProvidedName = "conveyor-servicecontrol-ingestion",
-            // Reconnecting is this loop's job: it also covers a broker that is not there at start-up.
-            AutomaticRecoveryEnabled = false,
-        };
+    protected override ushort Prefetch => options.IngestionPrefetch;
 
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await ConsumeUntilDisconnectedAsync(factory, stoppingToken);
-            }
-            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-            {
-                status.BrokerUnavailable(ex.Message, clock.GetUtcNow());
-                logger.LogWarning("Cannot consume {Queue}: {Reason}; trying again in {Delay}", ConveyorEndpoint.ErrorQueue, ex.Message, ReconnectDelay);
-            }
-
-            try { await Task.Delay(ReconnectDelay, clock, stoppingToken); }
-            catch (OperationCanceledException) { }
-        }
-    }
-
-    private async Task ConsumeUntilDisconnectedAsync(ConnectionFactory factory, CancellationToken stoppingToken)
-    {
-        await using var connection = await factory.CreateConnectionAsync(stoppingToken);
-        await using var channel = await connection.CreateChannelAsync(cancellationToken: stoppingToken);
-        var closed = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        channel.ChannelShutdownAsync += (_, e) =>
-        {
-            closed.TrySetResult(e.ReplyText);
-            return Task.CompletedTask;
-        };
-
-        // The endpoints declare error (a quorum queue); consuming before the first endpoint ran fails here
-        // with NOT_FOUND and the loop tries again.
-        await channel.QueueDeclarePassiveAsync(ConveyorEndpoint.ErrorQueue, stoppingToken);
-        await channel.BasicQosAsync(0, options.IngestionPrefetch, false, stoppingToken);
-
-        var consumer = new AsyncEventingBasicConsumer(channel);
-        consumer.ReceivedAsync += (_, delivery) => IngestAsync(channel, delivery, stoppingToken);
-        await channel.BasicConsumeAsync(ConveyorEndpoint.ErrorQueue, autoAck: false, consumer, stoppingToken);
-        status.Consuming(clock.GetUtcNow());
-        logger.LogInformation("Ingesting failed messages from {Queue}", ConveyorEndpoint.ErrorQueue);
-
-        var reason = await closed.Task.WaitAsync(stoppingToken);
-        throw new InvalidOperationException($"the channel closed ({reason})");
-    }
+    protected override Task OnDeliveryAsync(IChannel channel, BasicDeliverEventArgs delivery, CancellationToken stoppingToken) =>
+        IngestAsync(channel, delivery, stoppingToken);
 
     private async Task IngestAsync(IChannel channel, BasicDeliverEventArgs delivery, CancellationToken stoppingToken)
     {
-        var failure = FailedMessageReceipt.Read(delivery.BasicProperties, delivery.Body.ToArray(), clock.GetUtcNow());
+        var failure = FailedMessageReceipt.Read(delivery.BasicProperties, delivery.Body.ToArray(), Clock.GetUtcNow());
         if (failure.Untrusted is { } reason)
         {
             ConveyorTelemetry.FailuresRejected.Add(1);
-            logger.LogWarning("Refused a message in {Queue} as a failure: {Reason}", ConveyorEndpoint.ErrorQueue, reason);
+            Logger.LogWarning("Refused a message in {Queue} as a failure: {Reason}", ConveyorEndpoint.ErrorQueue, reason);
         }
 
         try
@@ -102,22 +54,22 @@ internal sealed class IngestErrorQueue(
                 // PostgreSQL refuses this record's data (something MakeStorable does not know yet): store what is
                 // certain to fit — the body, byte for byte, and the failure without the headers — rather than
                 // requeue it for ever.
-                logger.LogWarning("Failed message {MessageId} could not be stored as received ({Reason}); storing it without its headers", failure.Message.MessageId, ex.InnerException!.Message);
+                Logger.LogWarning("Failed message {MessageId} could not be stored as received ({Reason}); storing it without its headers", failure.Message.MessageId, ex.InnerException!.Message);
                 await StoreAsync(failure.WithoutHeaders(ex.InnerException!.Message), stoppingToken);
             }
         }
         catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
         {
             // Not stored, so not acknowledged: the broker keeps it and delivers it again.
-            status.StoreFailed(failure.Message.MessageId, ex.Message, clock.GetUtcNow());
-            logger.LogError(ex, "Could not store failed message {MessageId}; it stays in {Queue}", failure.Message.MessageId, ConveyorEndpoint.ErrorQueue);
-            await Task.Delay(StoreFailureDelay, clock, stoppingToken);
+            Status.StoreFailed(failure.Message.MessageId, ex.Message, Clock.GetUtcNow());
+            Logger.LogError(ex, "Could not store failed message {MessageId}; it stays in {Queue}", failure.Message.MessageId, ConveyorEndpoint.ErrorQueue);
+            await Task.Delay(StoreFailureDelay, Clock, stoppingToken);
             await channel.BasicNackAsync(delivery.DeliveryTag, multiple: false, requeue: true, stoppingToken);
             return;
         }
 
         await channel.BasicAckAsync(delivery.DeliveryTag, multiple: false, stoppingToken);
-        status.Stored(clock.GetUtcNow());
+        Status.Stored(Clock.GetUtcNow());
     }
 
     /// <summary>A data exception (SQLSTATE class 22) or a program limit (54): the same record will always be refused.</summary>
@@ -145,6 +97,12 @@ internal sealed class IngestErrorQueue(
                     // queue, the properties — stays what the first, trusted copy said: a later copy under the same
                     // id (a forgery reusing a real failure's id among them) never replaces it.
                     existing.Headers = failure.Message.Headers;
+                }
+
+                // The failed step in its order's conversation (the audit contract's headers say where it belongs).
+                if (failure.Untrusted is null)
+                {
+                    await ProcessedMessageStore.AddAsync(db, [ProcessedMessageReceipt.ForFailure(failure.Message, options.MaxAuditBodyBytes, Clock.GetUtcNow())], cancellation);
                 }
 
                 await db.SaveChangesAsync(cancellation);
@@ -291,14 +249,7 @@ internal sealed record FailedMessageReceipt(FailedMessage Message, FailureRecord
     /// </summary>
     private static void MakeStorable(FailedMessage message, FailureRecord failure, List<string> changes)
     {
-        var headers = new Dictionary<string, string?>();
-        foreach (var (name, value) in message.Headers)
-        {
-            var storedName = Storable.Text(name, "a header name", Storable.MaxHeaderNameLength, changes)!;
-            headers.TryAdd(storedName, Storable.Text(value, $"header '{storedName}'", Storable.MaxHeaderLength, changes));
-        }
-
-        message.Headers = headers;
+        message.Headers = Storable.Headers(message.Headers, changes);
         var p = message.Properties;
         message.Properties = p with
         {
@@ -378,6 +329,19 @@ internal static class Storable
         }
 
         return value;
+    }
+
+    /// <summary>Every header name and value as <see cref="Text"/> makes it.</summary>
+    public static Dictionary<string, string?> Headers(Dictionary<string, string?> headers, List<string> changes)
+    {
+        var stored = new Dictionary<string, string?>();
+        foreach (var (name, value) in headers)
+        {
+            var storedName = Text(name, "a header name", MaxHeaderNameLength, changes)!;
+            stored.TryAdd(storedName, Text(value, $"header '{storedName}'", MaxHeaderLength, changes));
+        }
+
+        return stored;
     }
 
     public static string Note(IEnumerable<string> changes)

@@ -3,11 +3,15 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace Conveyor.ServiceControl.FailedMessages;
 
 /// <summary>
-/// How ingestion is doing, for the dashboard, <c>/api/ingestion</c> and readiness: a message that cannot be
-/// stored stays in <c>error</c> and shows up here, instead of disappearing.
+/// How the ingestion of one queue is doing, for the dashboard, <c>/api/ingestion</c> and readiness: a message that
+/// cannot be stored stays in its queue (<c>error</c>, <c>audit</c>) and shows up here, instead of disappearing.
 /// </summary>
-public sealed class IngestionStatus : IHealthCheck
+public class IngestionStatus(string queue) : IHealthCheck
 {
+    public IngestionStatus() : this(Topology.SystemTopology.ErrorQueue) { }
+
+    public string Queue { get; } = queue;
+
     private readonly Lock _lock = new();
     private IngestionSnapshot _snapshot = new(false, null, 0, null, null, null, 0);
 
@@ -19,13 +23,13 @@ public sealed class IngestionStatus : IHealthCheck
     internal void Consuming(DateTimeOffset at) => Update(s => s with { Consuming = true, Problem = null, ProblemSince = null });
 
     internal void BrokerUnavailable(string reason, DateTimeOffset at) =>
-        Update(s => s with { Consuming = false, Problem = $"cannot consume the error queue: {reason}", ProblemSince = s.ProblemSince ?? at });
+        Update(s => s with { Consuming = false, Problem = $"cannot consume the {Queue} queue: {reason}", ProblemSince = s.ProblemSince ?? at });
 
     internal void StoreFailed(string messageId, string reason, DateTimeOffset at) =>
-        Update(s => s with { Problem = $"message {messageId} could not be stored (it stays in the error queue): {reason}", ProblemSince = s.ProblemSince ?? at, FailedStoreAttempts = s.FailedStoreAttempts + 1 });
+        Update(s => s with { Problem = $"message {messageId} could not be stored (it stays in the {Queue} queue): {reason}", ProblemSince = s.ProblemSince ?? at, FailedStoreAttempts = s.FailedStoreAttempts + 1 });
 
-    internal void Stored(DateTimeOffset at) =>
-        Update(s => s with { Stored = s.Stored + 1, LastStoredAt = at, Problem = null, ProblemSince = null, LastProblemResolvedAt = s.Problem is null ? s.LastProblemResolvedAt : at });
+    internal void Stored(DateTimeOffset at, int count = 1) =>
+        Update(s => s with { Stored = s.Stored + count, LastStoredAt = at, Problem = null, ProblemSince = null, LastProblemResolvedAt = s.Problem is null ? s.LastProblemResolvedAt : at });
 
     private void Update(Func<IngestionSnapshot, IngestionSnapshot> change)
     {
@@ -38,15 +42,18 @@ public sealed class IngestionStatus : IHealthCheck
         // answer), degraded, and a failing check on the dashboard.
         var current = Current;
         return Task.FromResult(
-            !current.Consuming ? HealthCheckResult.Unhealthy(current.Problem ?? "not consuming the error queue yet")
+            !current.Consuming ? HealthCheckResult.Unhealthy(current.Problem ?? $"not consuming the {Queue} queue yet")
             : current.Problem is not null ? HealthCheckResult.Degraded(current.Problem)
-            : HealthCheckResult.Healthy($"{current.Stored} failed messages stored since start"));
+            : HealthCheckResult.Healthy($"{current.Stored} messages from {Queue} stored since start"));
     }
 }
 
-/// <param name="Consuming">Whether the error queue is being consumed right now.</param>
+/// <summary>How ServiceControl is doing with <c>audit</c>.</summary>
+public sealed class AuditIngestionStatus() : IngestionStatus(Topology.SystemTopology.AuditQueue);
+
+/// <param name="Consuming">Whether the queue is being consumed right now.</param>
 /// <param name="Problem">What is wrong, if anything.</param>
-/// <param name="Stored">Failures stored since start.</param>
+/// <param name="Stored">Messages stored since start.</param>
 /// <param name="LastStoredAt">When the last one was stored.</param>
 /// <param name="ProblemSince">Since when the problem lasts.</param>
 /// <param name="LastProblemResolvedAt">When ingestion last recovered from a problem.</param>

@@ -5,7 +5,7 @@ namespace Conveyor.ServiceControl.FailedMessages;
 
 /// <summary>
 /// Deletes resolved and archived messages (with their failure history) once they are older than the
-/// retention period, so the database does not grow without bound. Unresolved messages are kept until an operator
+/// retention period, and processed messages (audit copies) older than theirs, so the database does not grow without bound. Unresolved messages are kept until an operator
 /// acts, unless <see cref="ServiceControlOptions.UnresolvedRetentionPeriod"/> is set: then an unresolved message
 /// goes that long after its last failure (Pulse shows when), so the personal data it holds is not kept for ever.
 /// </summary>
@@ -27,6 +27,10 @@ internal sealed class PurgeExpiredMessages(ServiceControlOptions options, IServi
             .Where(m => (m.Status == FailedMessageStatus.Resolved || m.Status == FailedMessageStatus.Archived || m.Status == FailedMessageStatus.Rejected) && m.StatusChangedAt < before)
             .ExecuteDeleteAsync(cancellation);
         if (purged > 0) Logger.LogInformation("Purged {Count} resolved, archived or rejected messages older than {Before:O}", purged, before);
+
+        var auditedBefore = Clock.GetUtcNow() - options.AuditRetentionPeriod;
+        var audited = await db.ProcessedMessages.Where(m => m.ReceivedAt < auditedBefore).ExecuteDeleteAsync(cancellation);
+        if (audited > 0) Logger.LogInformation("Purged {Count} processed messages received before {Before:O}", audited, auditedBefore);
 
         if (options.UnresolvedRetentionPeriod is not { } keepUnresolved) return;
         var failedBefore = Clock.GetUtcNow() - keepUnresolved;

@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
+using NpgsqlTypes;
 
 #nullable disable
 
@@ -21,6 +22,174 @@ namespace Conveyor.ServiceControl.Migrations
                 .HasAnnotation("Relational:MaxIdentifierLength", 63);
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
+
+            modelBuilder.Entity("Conveyor.ServiceControl.Audit.ProcessedMessage", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<byte[]>("Body")
+                        .HasColumnType("bytea")
+                        .HasColumnName("body");
+
+                    b.Property<int>("BodySize")
+                        .HasColumnType("integer")
+                        .HasColumnName("body_size");
+
+                    b.Property<string>("ContentType")
+                        .HasColumnType("text")
+                        .HasColumnName("content_type");
+
+                    b.Property<string>("ConversationId")
+                        .HasColumnType("text")
+                        .HasColumnName("conversation_id");
+
+                    b.Property<string>("CorrelationId")
+                        .HasColumnType("text")
+                        .HasColumnName("correlation_id");
+
+                    b.Property<double?>("CriticalMilliseconds")
+                        .HasColumnType("double precision")
+                        .HasColumnName("critical_milliseconds");
+
+                    b.Property<Guid?>("FailedMessageId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("failed_message_id");
+
+                    b.Property<string>("Headers")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("headers");
+
+                    b.Property<string>("Intent")
+                        .HasColumnType("text")
+                        .HasColumnName("intent");
+
+                    b.Property<string>("MessageId")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("message_id");
+
+                    b.Property<string>("MessageType")
+                        .HasColumnType("text")
+                        .HasColumnName("message_type");
+
+                    b.Property<string>("Outcome")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("outcome");
+
+                    b.Property<string>("Outgoing")
+                        .HasColumnType("text")
+                        .HasColumnName("outgoing");
+
+                    b.Property<DateTimeOffset?>("ProcessingEnded")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("processing_ended");
+
+                    b.Property<string>("ProcessingEndpoint")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("processing_endpoint");
+
+                    b.Property<string>("ProcessingInstance")
+                        .HasColumnType("text")
+                        .HasColumnName("processing_instance");
+
+                    b.Property<double?>("ProcessingMilliseconds")
+                        .HasColumnType("double precision")
+                        .HasColumnName("processing_milliseconds");
+
+                    b.Property<DateTimeOffset?>("ProcessingStarted")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("processing_started");
+
+                    b.Property<string>("Queue")
+                        .HasColumnType("text")
+                        .HasColumnName("queue");
+
+                    b.Property<DateTimeOffset>("ReceivedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("received_at");
+
+                    b.Property<string>("RelatedTo")
+                        .HasColumnType("text")
+                        .HasColumnName("related_to");
+
+                    b.Property<string>("SagaChange")
+                        .HasColumnType("text")
+                        .HasColumnName("saga_change");
+
+                    b.Property<string>("SagaId")
+                        .HasColumnType("text")
+                        .HasColumnName("saga_id");
+
+                    b.Property<string>("SagaState")
+                        .HasColumnType("text")
+                        .HasColumnName("saga_state");
+
+                    b.Property<string>("SagaType")
+                        .HasColumnType("text")
+                        .HasColumnName("saga_type");
+
+                    b.Property<NpgsqlTsVector>("Search")
+                        .IsRequired()
+                        .ValueGeneratedOnAddOrUpdate()
+                        .HasColumnType("tsvector")
+                        .HasColumnName("search")
+                        .HasAnnotation("Npgsql:TsVectorConfig", "simple")
+                        .HasAnnotation("Npgsql:TsVectorProperties", new[] { "SearchText" });
+
+                    b.Property<string>("SearchText")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("search_text");
+
+                    b.Property<string>("SendingEndpoint")
+                        .HasColumnType("text")
+                        .HasColumnName("sending_endpoint");
+
+                    b.Property<DateTimeOffset?>("TimeSent")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("time_sent");
+
+                    b.HasKey("Id")
+                        .HasName("pk_processed_messages");
+
+                    b.HasIndex("ConversationId")
+                        .HasDatabaseName("ix_processed_messages_conversation_id");
+
+                    b.HasIndex("CriticalMilliseconds")
+                        .HasDatabaseName("ix_processed_messages_critical_milliseconds");
+
+                    b.HasIndex("ProcessingMilliseconds")
+                        .HasDatabaseName("ix_processed_messages_processing_milliseconds");
+
+                    b.HasIndex("ReceivedAt")
+                        .HasDatabaseName("ix_processed_messages_received_at");
+
+                    b.HasIndex("SagaId")
+                        .HasDatabaseName("ix_processed_messages_saga_id");
+
+                    b.HasIndex("Search")
+                        .HasDatabaseName("ix_processed_messages_search");
+
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("Search"), "GIN");
+
+                    b.HasIndex("TimeSent")
+                        .HasDatabaseName("ix_processed_messages_time_sent");
+
+                    b.HasIndex("MessageId", "ProcessingEndpoint")
+                        .IsUnique()
+                        .HasDatabaseName("ix_processed_messages_message_id_processing_endpoint");
+
+                    b.ToTable("processed_messages", (string)null);
+                });
 
             modelBuilder.Entity("Conveyor.ServiceControl.EndpointHealth.EndpointInstance", b =>
                 {
