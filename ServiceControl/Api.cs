@@ -47,9 +47,7 @@ public static class Api
             await queries.GetAsync(id, ct) is { } detail ? TypedResults.Ok(detail) : NotFound($"No failed message {id}."));
         // Always a download, never rendered: whatever a stored message holds (markup, script) stays inert.
         failed.MapGet("/{id:guid}/body", async Task<Results<FileContentHttpResult, ProblemHttpResult>> (Guid id, FailedMessageQueries queries, CancellationToken ct) =>
-            await queries.BodyAsync(id, ct) is { } body
-                ? TypedResults.File(body.Body, body.ContentType?.Contains("json", StringComparison.OrdinalIgnoreCase) == true ? "application/json" : "application/octet-stream", $"{id}.body")
-                : NotFound($"No failed message {id}."));
+            Download(id, await queries.BodyAsync(id, ct), $"No failed message {id}."));
 
         failed.MapPost("/{id:guid}/retry", (Guid id, RetryFailedMessages retry, CancellationToken ct) => Act(retry.RetryAsync([id], ct)));
         failed.MapPost("/retry", (Selection selection, RetryFailedMessages retry, CancellationToken ct) => Act(retry.RetryAsync(selection.Ids ?? [], ct)));
@@ -102,11 +100,8 @@ public static class Api
         });
         messages.MapGet("/{id:guid}", async Task<Results<Ok<MessageDetail>, ProblemHttpResult>> (Guid id, MessageQueries queries, CancellationToken ct) =>
             await queries.GetAsync(id, ct) is { } detail ? TypedResults.Ok(detail) : NotFound($"No message {id}."));
-        // Always a download, never rendered, like a failed message's.
         messages.MapGet("/{id:guid}/body", async Task<Results<FileContentHttpResult, ProblemHttpResult>> (Guid id, MessageQueries queries, CancellationToken ct) =>
-            await queries.BodyAsync(id, ct) is { } body
-                ? TypedResults.File(body.Body, body.ContentType?.Contains("json", StringComparison.OrdinalIgnoreCase) == true ? "application/json" : "application/octet-stream", $"{id}.body")
-                : NotFound($"No stored body of message {id}."));
+            Download(id, await queries.BodyAsync(id, ct), $"No stored body of message {id}."));
         api.MapGet("/conversations/{id}", async Task<Results<Ok<Conversation>, ProblemHttpResult>> (string id, MessageQueries queries, CancellationToken ct) =>
             await queries.ConversationAsync(id, ct) is { } conversation ? TypedResults.Ok(conversation) : NotFound($"No conversation {id}."));
         api.MapGet("/sagas/{id}", async Task<Results<Ok<SagaHistory>, ProblemHttpResult>> (string id, MessageQueries queries, CancellationToken ct) =>
@@ -144,6 +139,11 @@ public static class Api
         status = FailedMessageStatus.Unresolved;
         return value is null || Enum.TryParse(value, ignoreCase: true, out status);
     }
+
+    private static Results<FileContentHttpResult, ProblemHttpResult> Download(Guid id, (byte[] Body, string? ContentType)? body, string notFound) =>
+        body is { } found
+            ? TypedResults.File(found.Body, found.ContentType?.Contains("json", StringComparison.OrdinalIgnoreCase) == true ? "application/json" : "application/octet-stream", $"{id}.body")
+            : NotFound(notFound);
 
     private static async Task<Results<Accepted<ActionResponse>, ProblemHttpResult>> Act(Task<ActionOutcome> action)
     {

@@ -24,6 +24,13 @@ public sealed class ServiceControlDb(DbContextOptions<ServiceControlDb> options)
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
     public DbSet<ProcessedMessage> ProcessedMessages => Set<ProcessedMessage>();
 
+    /// <summary>Message headers as a jsonb object. They are replaced, never changed in place: comparing the reference is enough.</summary>
+    private static void AsJson(Microsoft.EntityFrameworkCore.Metadata.Builders.PropertyBuilder<Dictionary<string, string?>> headers) =>
+        headers.HasColumnType("jsonb").HasConversion(
+            h => JsonSerializer.Serialize(h, JsonSerializerOptions.Default),
+            json => JsonSerializer.Deserialize<Dictionary<string, string?>>(json, JsonSerializerOptions.Default) ?? new(),
+            new ValueComparer<Dictionary<string, string?>>((a, b) => ReferenceEquals(a, b), h => h.Count, h => h));
+
     protected override void OnModelCreating(ModelBuilder model)
     {
         model.Entity<FailedMessage>(message =>
@@ -34,11 +41,7 @@ public sealed class ServiceControlDb(DbContextOptions<ServiceControlDb> options)
             message.Property(m => m.StorageNote).HasMaxLength(4000);
             message.Property(m => m.StatusNote).HasMaxLength(1000);
             message.Property(m => m.Status).HasConversion<string>().HasMaxLength(16);
-            message.Property(m => m.Headers).HasColumnType("jsonb").HasConversion(
-                h => JsonSerializer.Serialize(h, JsonSerializerOptions.Default),
-                json => JsonSerializer.Deserialize<Dictionary<string, string?>>(json, JsonSerializerOptions.Default) ?? new(),
-                // Headers are replaced, never changed in place: comparing the reference is enough.
-                new ValueComparer<Dictionary<string, string?>>((a, b) => ReferenceEquals(a, b), h => h.Count, h => h));
+            AsJson(message.Property(m => m.Headers));
             message.Property(m => m.Properties).HasColumnType("jsonb").HasConversion(
                 p => JsonSerializer.Serialize(p, JsonSerializerOptions.Default),
                 json => JsonSerializer.Deserialize<MessageProperties>(json, JsonSerializerOptions.Default) ?? new());
@@ -78,10 +81,7 @@ public sealed class ServiceControlDb(DbContextOptions<ServiceControlDb> options)
             message.Property(m => m.MessageId).HasMaxLength(200);
             message.Property(m => m.ProcessingEndpoint).HasMaxLength(255);
             message.Property(m => m.Outcome).HasConversion<string>().HasMaxLength(16);
-            message.Property(m => m.Headers).HasColumnType("jsonb").HasConversion(
-                h => JsonSerializer.Serialize(h, JsonSerializerOptions.Default),
-                json => JsonSerializer.Deserialize<Dictionary<string, string?>>(json, JsonSerializerOptions.Default) ?? new(),
-                new ValueComparer<Dictionary<string, string?>>((a, b) => ReferenceEquals(a, b), h => h.Count, h => h));
+            AsJson(message.Property(m => m.Headers));
             message.Ignore(m => m.ShortType);
             message.Ignore(m => m.Kind);
             // One record per message and endpoint: a copy delivered twice is stored once.

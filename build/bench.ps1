@@ -33,6 +33,12 @@ function Invoke-Bench {
         Start-Endpoints -ForBench
         Write-Step 'The system, one instance per endpoint'
         Invoke-BenchPhase (@('--phase', 'system', '--label', 'system-x1', '--instances', '1') + $common)
+        Stop-Processes
+        Start-Endpoints -ForBench -NoAudit
+        Write-Step 'The system, one instance per endpoint, auditing off (Conveyor:Audit:Enabled=false)'
+        Invoke-BenchPhase (@('--phase', 'system', '--label', 'system-x1-audit-off', '--instances', '1') + $common)
+        Stop-Processes
+        Start-Endpoints -ForBench
         foreach ($instance in 2..$Instances) { Start-Endpoints -Instance $instance -ForBench }
         Write-Step "The system, $Instances instances per endpoint (competing consumers)"
         # The HTTP load takes turns over every Orders instance, as a load balancer would.

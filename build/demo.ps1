@@ -89,6 +89,14 @@ function Invoke-Demo {
     }
     else { $failures += "the tok_down order's OrderPlaced did not reach ServiceControl" }
 
+    Write-Step 'Each order told by ServiceControl from the audit copies of its messages (Pulse: All messages, Flow, Sequence, Saga)'
+    foreach ($story in @(@{ Name = 'tok_ok'; Type = 'OrderConfirmed'; Tab = 'flow' }, @{ Name = 'cancel-after-confirm'; Type = 'CancelOrder'; Tab = 'saga' })) {
+        $orderId = ($scenarios | Where-Object Name -eq $story.Name).Id
+        $step = Find-AuditedMessage -ConversationId $orderId -ShortType $story.Type -TimeoutSeconds 20
+        if ($step) { Write-Host ('    {0,-22} {1} messages; {2}: {3}/message/{4}?tab={2}' -f $story.Name, $step.Count, $story.Tab, (Get-ProcessUrl $Topology.serviceControl), $step.Id) }
+        else { $failures += "the $($story.Name) order's $($story.Type) did not reach ServiceControl's audit store" }
+    }
+
     Write-Step 'The tok_ok order as one trace across the endpoints (Aspire Dashboard) and the counters (Prometheus)'
     $okId = ($scenarios | Where-Object Name -eq 'tok_ok').Id
     $trace = Find-Trace -OrderId $okId -TimeoutSeconds 20
@@ -105,7 +113,7 @@ function Invoke-Demo {
     }
 
     Write-Host ''
-    Write-Host "SMTP catcher: http://127.0.0.1:$SmtpWebPort   Pulse (failed messages): $(Get-ProcessUrl $Topology.serviceControl)/"
+    Write-Host "SMTP catcher: http://127.0.0.1:$SmtpWebPort   Pulse (failed and all messages): $(Get-ProcessUrl $Topology.serviceControl)/"
     Write-Host "Traces and logs: http://127.0.0.1:$DashboardPort   Prometheus: http://127.0.0.1:$PrometheusPort"
     Write-Host 'The system is still running: ./build.sh status to look, ./build.sh down to stop it.'
     if ($failures.Count -gt 0) { throw "The demo did not end as expected:`n  $($failures -join "`n  ")" }
@@ -140,6 +148,19 @@ function Find-Trace([string] $OrderId, [double] $TimeoutSeconds) {
             $inTrace = @($spans | Where-Object { $_.Span.traceId -eq $traceId })
             return @{ TraceId = $traceId; Spans = $inTrace.Count; Services = @($inTrace | ForEach-Object Service | Sort-Object -Unique) }
         }
+        Start-Sleep -Milliseconds 500
+    } while ([DateTime]::UtcNow -lt $deadline)
+    return $null
+}
+
+function Find-AuditedMessage([string] $ConversationId, [string] $ShortType, [double] $TimeoutSeconds) {
+    # The order's conversation, from the audit copies every endpoint sends: the record of one of its messages.
+    $support = @{ Authorization = "Bearer $(Get-DevToken 'sam' 'sam-dev-only')" }
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+    do {
+        $conversation = try { Invoke-RestMethod -Uri "$(Get-ProcessUrl $Topology.serviceControl)/api/conversations/$ConversationId" -Headers $support } catch { $null }
+        $found = $conversation.messages | Where-Object { $_.shortType -eq $ShortType } | Select-Object -First 1
+        if ($found) { return @{ Id = $found.id; Count = @($conversation.messages).Count } }
         Start-Sleep -Milliseconds 500
     } while ([DateTime]::UtcNow -lt $deadline)
     return $null

@@ -78,7 +78,7 @@ function Invoke-Up {
     Show-Status
 }
 
-function Start-Endpoints([switch] $Observed, [int] $Instance = 1, [switch] $ForBench) {
+function Start-Endpoints([switch] $Observed, [int] $Instance = 1, [switch] $ForBench, [switch] $NoAudit) {
     # Instance 2 (and more) of an endpoint: the same queue and database, its own port, competing consumers.
     $endpoints = if ($Instance -eq 1) { $Processes } else { $BusinessEndpoints }
     Write-Step $(if ($Instance -eq 1) { 'Starting the endpoints' } else { "Starting instance $Instance of each endpoint" })
@@ -90,6 +90,8 @@ function Start-Endpoints([switch] $Observed, [int] $Instance = 1, [switch] $ForB
         # Development: plain HTTP on loopback. Deployed (Production) hosts redirect to HTTPS and send HSTS.
         $environment = @{ DOTNET_ThreadPool_UnfairSemaphoreSpinLimit = '0'; ASPNETCORE_ENVIRONMENT = 'Development'; Urls = "http://127.0.0.1:$port" }
         if ($Observed) { $environment['Conveyor__Telemetry__OtlpEndpoint'] = "http://127.0.0.1:$OtlpHttpPort" }
+        # What auditing costs: the bench runs the system once without the copies to audit.
+        if ($NoAudit) { $environment['Conveyor__Audit__Enabled'] = 'false' }
         # The identity provider has no database, broker user or rate limit: it is started as it always is.
         if ($ForBench -and $endpoint.PSObject.Properties['database']) {
             # Its own databases and vhost, emptied before each bench: nothing of an earlier run (not even a

@@ -1,6 +1,7 @@
 using Conveyor.ServiceControl.FailedMessages;
 using Conveyor.ServiceControl.Operators;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
 
 namespace Conveyor.ServiceControl.Pages;
 
@@ -12,12 +13,16 @@ public sealed class MessageModel(FailedMessageQueries queries, RetryFailedMessag
     /// <summary>Who retried, archived or edited this message, newest first.</summary>
     public IReadOnlyList<AuditEntry> Actions { get; private set; } = [];
 
+    /// <summary>The message's record in its conversation, for the link into its flow.</summary>
+    public Guid? ConversationRecord { get; private set; }
+
     public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellation)
     {
         var message = await queries.GetAsync(id, cancellation);
         if (message is null) return NotFound();
         Message = message;
         Actions = await AuditLog.RecentAsync(db, id, take: 50, cancellation);
+        ConversationRecord = await db.ProcessedMessages.Where(m => m.FailedMessageId == id).Select(m => (Guid?)m.Id).FirstOrDefaultAsync(cancellation);
         return Page();
     }
 

@@ -14,7 +14,9 @@ public static class Report
         // The scale-out phase: however many instances it ran with (-Instances, two by default).
         var two = Directory.GetFiles(options.Output, "system-x*.json").Select(f => PhaseResult.Read(options.Output, Path.GetFileNameWithoutExtension(f)))
             .OfType<PhaseResult>().Where(p => p.Instances > 1).OrderBy(p => p.Instances).FirstOrDefault();
-        var phases = new[] { baseline, one, two }.OfType<PhaseResult>().ToList();
+        var auditOff = PhaseResult.Read(options.Output, AuditOffLabel);
+        var phases = new[] { baseline, one, auditOff, two }.OfType<PhaseResult>().ToList();
+        var auditCost = auditOff is null ? (double?)null : Math.Round(one.CompletedPerSecond / auditOff.CompletedPerSecond, 2);
 
         var ratio = baseline is null ? (double?)null : Math.Round(one.CompletedPerSecond / baseline.CompletedPerSecond, 2);
         var scaleOut = two is null ? (double?)null : Math.Round(two.CompletedPerSecond / one.CompletedPerSecond, 2);
@@ -27,13 +29,15 @@ public static class Report
         md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var phase in phases)
         {
-            var name = phase.Kind == "baseline" ? "baseline (raw RabbitMQ.Client + Npgsql)" : $"system, {phase.Instances} instance{(phase.Instances == 1 ? "" : "s")} per endpoint";
+            var name = phase.Kind == "baseline" ? "baseline (raw RabbitMQ.Client + Npgsql)"
+                : $"system, {phase.Instances} instance{(phase.Instances == 1 ? "" : "s")} per endpoint{(phase.Label == AuditOffLabel ? ", auditing off" : "")}";
             md.AppendLine(CultureInfo.InvariantCulture,
                 $"| {name} | {phase.Orders} | **{phase.CompletedPerSecond}** | {phase.AcceptedPerSecond} | {phase.Accept.P50Ms} / {phase.Accept.P99Ms} | {phase.PlaceToConfirmed.P50Ms} / {phase.PlaceToConfirmed.P95Ms} / {phase.PlaceToConfirmed.P99Ms} | {phase.PlaceToEmail.P50Ms} / {phase.PlaceToEmail.P95Ms} / {phase.PlaceToEmail.P99Ms} |");
         }
 
         md.AppendLine();
         if (ratio is { } r) md.AppendLine(CultureInfo.InvariantCulture, $"- **system / baseline: {r}** (orders per second to the confirmation e-mail; the baseline does the same durable work with no framework)");
+        if (auditCost is { } a) md.AppendLine(CultureInfo.InvariantCulture, $"- **auditing on / off: {a}** (orders per second, one instance per endpoint; with auditing each handled message also sends its copy to audit, which ServiceControl stores)");
         if (scaleOut is { } s) md.AppendLine(CultureInfo.InvariantCulture, $"- **scale-out, {two!.Instances} instances / one: {s}** — every order still had exactly one payment and one e-mail");
         md.AppendLine(CultureInfo.InvariantCulture, $"- busiest process with one instance: **{busiest.Name}**, {busiest.CpuPercentOfOneCore} % of one core (the machine has {Environment.ProcessorCount})");
         // Whether the machine, rather than one process, is the limit: every process measured, together.
@@ -55,6 +59,7 @@ public static class Report
             machineCores = Environment.ProcessorCount,
             systemOverBaseline = ratio,
             twoInstancesOverOne = scaleOut,
+            auditOnOverOff = auditCost,
             busiestProcess = busiest.Name,
             phases,
         }, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
@@ -65,7 +70,11 @@ public static class Report
         return 0;
     }
 
-    private static string Name(PhaseResult phase) => phase.Kind == "baseline" ? "baseline" : $"system ×{phase.Instances}";
+    /// <summary>The one-instance system run with <c>Conveyor:Audit:Enabled=false</c>.</summary>
+    private const string AuditOffLabel = "system-x1-audit-off";
+
+    private static string Name(PhaseResult phase) =>
+        phase.Kind == "baseline" ? "baseline" : $"system ×{phase.Instances}{(phase.Label == AuditOffLabel ? " audit off" : "")}";
 
     private static void ThroughputChart(IReadOnlyList<PhaseResult> phases, string path)
     {
