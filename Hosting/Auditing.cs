@@ -75,8 +75,19 @@ public static class AuditHeaders
         public const string Http = "http";
     }
 
-    /// <summary>Saga state past this many characters is not put in a header (a header must fit one AMQP frame).</summary>
+    // A copy's headers must fit one AMQP frame (128 KB by default) together.
+
+    /// <summary>Saga state past this many characters is not put in the copy.</summary>
     public const int MaxSagaStateLength = 32 * 1024;
+
+    /// <summary>An original header's value is cut to this many characters in the copy.</summary>
+    public const int MaxOriginalHeaderLength = 1024;
+
+    /// <summary>The original headers are kept up to this many characters in all.</summary>
+    public const int MaxOriginalHeadersLength = 32 * 1024;
+
+    /// <summary>The copy lists this many of the messages a handler sent, at most.</summary>
+    public const int MaxOutgoingListed = 100;
 }
 
 /// <summary>Auditing per endpoint (<c>Conveyor:Audit</c>): on unless <c>Enabled</c> is false.</summary>
@@ -150,13 +161,34 @@ internal static class Auditing
         if (!headers.ContainsKey(AuditHeaders.ConversationId)) Set(AuditHeaders.ConversationId, envelope.CorrelationId);
     }
 
-    public static string OriginalHeaders(Envelope envelope) =>
-        JsonSerializer.Serialize(envelope.Headers.Where(h => !h.Key.StartsWith("conveyor-", StringComparison.Ordinal) || h.Key == BrokerIdentity.SenderHeader)
-            .ToDictionary(h => h.Key, h => h.Value));
+    /// <summary>
+    /// The headers the message arrived with, each value cut to <see cref="AuditHeaders.MaxOriginalHeaderLength"/> and all
+    /// of them to <see cref="AuditHeaders.MaxOriginalHeadersLength"/>: a copy's headers must fit one AMQP frame beside the
+    /// saga's state, or the broker would refuse the copy (and close the connection) every time it is sent.
+    /// </summary>
+    public static string OriginalHeaders(Envelope envelope)
+    {
+        var kept = new Dictionary<string, string?>();
+        var length = 0;
+        foreach (var (name, value) in envelope.Headers)
+        {
+            var shown = value is { Length: > AuditHeaders.MaxOriginalHeaderLength } ? $"{value[..AuditHeaders.MaxOriginalHeaderLength]}… ({value.Length} characters)" : value;
+            length += name.Length + (shown?.Length ?? 0);
+            if (length > AuditHeaders.MaxOriginalHeadersLength)
+            {
+                kept["(cut)"] = $"{envelope.Headers.Count - kept.Count} more headers not kept";
+                break;
+            }
 
-    /// <summary>The outgoing envelopes as the <see cref="AuditHeaders.Outgoing"/> JSON array.</summary>
+            kept[name] = shown;
+        }
+
+        return JsonSerializer.Serialize(kept);
+    }
+
+    /// <summary>The outgoing envelopes (the first <see cref="AuditHeaders.MaxOutgoingListed"/>) as the <see cref="AuditHeaders.Outgoing"/> JSON array.</summary>
     public static string Outgoing(IEnumerable<Envelope> outgoing) =>
-        new JsonArray([.. outgoing.Where(e => e.Message is not AuditCopy).Select(e => (JsonNode)new JsonObject
+        new JsonArray([.. outgoing.Where(e => e.Message is not AuditCopy).Take(AuditHeaders.MaxOutgoingListed).Select(e => (JsonNode)new JsonObject
         {
             ["id"] = e.Id.ToString(),
             ["type"] = e.Message?.GetType().FullName ?? e.MessageType,

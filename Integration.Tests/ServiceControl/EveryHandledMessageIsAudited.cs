@@ -4,6 +4,7 @@ using System.Text.Json;
 using Conveyor.Topology;
 using Integration.Tests.Infrastructure;
 using Integration.Tests.System;
+using RabbitMQ.Client;
 
 namespace Integration.Tests.ServiceControl;
 
@@ -153,6 +154,39 @@ public class EveryHandledMessageIsAudited : SystemFixture
             Assert.That(byType.GetProperty("items").EnumerateArray().Select(Step), Is.EqualTo(new[] { "OrderConfirmed@notifications" }));
             Assert.That(times, Is.Ordered.Descending);
             Assert.That(badSort.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        });
+    }
+
+    [Test]
+    public async Task A_copy_is_believed_only_as_its_broker_users_and_a_malformed_one_is_refused_without_wedging_the_queue()
+    {
+        var conversation = Guid.NewGuid().ToString();
+        var claimed = Guid.NewGuid().ToString();
+        await using (var notifications = await Broker.ConnectAsAsync(SystemTopology.Notifications))
+        {
+            BasicProperties Copy(string? messageId) => new()
+            {
+                MessageId = Guid.NewGuid().ToString(),
+                Headers = new Dictionary<string, object?>
+                {
+                    [Conveyor.Hosting.AuditHeaders.MessageId] = messageId,
+                    [Conveyor.Hosting.AuditHeaders.MessageType] = "Conveyor.Messages.PaymentAuthorized",
+                    [Conveyor.Hosting.AuditHeaders.ConversationId] = conversation,
+                    // Claims to be Payments' handling: the broker says it is Notifications'.
+                    [Conveyor.Hosting.AuditHeaders.ProcessingEndpoint] = SystemTopology.Payments.Name,
+                    [Conveyor.Hosting.AuditHeaders.OriginalHeaders] = "not json",
+                },
+            };
+            await notifications.PublishAsync(SystemTopology.AuditQueue, Copy(messageId: null), "{}"u8.ToArray());
+            await notifications.PublishAsync(SystemTopology.AuditQueue, Copy(claimed), "\u0000 not json either"u8.ToArray());
+        }
+
+        var stored = (await TestEnvironment.Eventually(() => _serviceControl.Http.GetFromJsonAsync<JsonElement>($"/api/conversations/{conversation}"),
+            c => c.GetProperty("messages").GetArrayLength() > 0, "the copy with a message id in the store")).GetProperty("messages").EnumerateArray().ToList();
+        Assert.Multiple(async () =>
+        {
+            Assert.That(stored.Select(m => (Text(m, "messageId"), Text(m, "processingEndpoint"))), Is.EqualTo(new[] { (claimed, SystemTopology.Notifications.Name) }));
+            Assert.That(await TestEnvironment.Eventually(() => _broker.CountAsync(SystemTopology.AuditQueue), n => n == 0, "audit to drain"), Is.Zero, "the refused copy was taken off the queue");
         });
     }
 
