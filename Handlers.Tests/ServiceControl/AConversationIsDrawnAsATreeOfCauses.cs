@@ -8,7 +8,7 @@ public class AConversationIsDrawnAsATreeOfCauses
 
     private static MessageSummary Record(string messageId, string type, string intent, string endpoint, string? sentBy, string? relatedTo, int atMs, MessageOutcome outcome = MessageOutcome.Processed)
     {
-        var kind = new ProcessedMessage { Intent = intent }.Kind;
+        var kind = ProcessedMessage.KindOf(intent);
         return new MessageSummary(Guid.NewGuid(), messageId, $"Conveyor.Messages.{type}", type, kind, intent, outcome, endpoint, sentBy, "order-1", "order-1", relatedTo,
             Start.AddMilliseconds(atMs), Start.AddMilliseconds(atMs), Start.AddMilliseconds(atMs + 5), 5, 10, null, null, null, null);
     }

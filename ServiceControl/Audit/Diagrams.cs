@@ -43,7 +43,7 @@ public static class Diagrams
 
         var sentBy = conversation.Messages.ToDictionary(m => m.Id);
         nodes.AddRange(conversation.Pending.Select(p => new FlowNode(
-            $"pending:{p.Message.Id}", p.SentBy.ToString(), p.Message.ShortType, KindOf(p.Message.Intent), "Pending",
+            $"pending:{p.Message.Id}", p.SentBy.ToString(), p.Message.ShortType, ProcessedMessage.KindOf(p.Message.Intent), "Pending",
             sentBy.TryGetValue(p.SentBy, out var sender) ? sender.ProcessingEndpoint : null, null, p.Message.DueAt, null, null, p.Message.Id)));
 
         var children = nodes.Where(n => n.ParentKey is not null && nodes.Any(p => p.Key == n.ParentKey)).ToLookup(n => n.ParentKey!);
@@ -58,8 +58,6 @@ public static class Diagrams
         foreach (var root in roots.OrderBy(r => r.At ?? DateTimeOffset.MaxValue)) Walk(root, 0);
         return ordered;
     }
-
-    private static string KindOf(string? intent) => new ProcessedMessage { Intent = intent }.Kind;
 
     /// <param name="selected">The record to highlight.</param>
     /// <param name="link">Where a node links to, by record id.</param>

@@ -32,7 +32,7 @@ public sealed record MessageSummary(
 /// <summary>What a handler sent, from the audit contract's <see cref="AuditHeaders.Outgoing"/> header.</summary>
 public sealed record OutgoingMessage(string Id, string? Type, string? Intent, string? Destination, DateTimeOffset? DueAt)
 {
-    public string ShortType => Type is null ? "(unknown)" : Type[(Type.LastIndexOf('.') + 1)..];
+    public string ShortType => ProcessedMessage.ShortTypeOf(Type);
 
     public static IReadOnlyList<OutgoingMessage> Parse(string? json)
     {
@@ -199,11 +199,8 @@ public sealed class MessageQueries(ServiceControlDb db, ServiceControlOptions op
     }
 
     /// <summary>The short type and kind, which SQL does not compute.</summary>
-    private static MessageSummary Complete(MessageSummary summary)
-    {
-        var record = new ProcessedMessage { MessageType = summary.MessageType, Intent = summary.Intent };
-        return summary with { ShortType = record.ShortType, Kind = record.Kind };
-    }
+    private static MessageSummary Complete(MessageSummary summary) =>
+        summary with { ShortType = ProcessedMessage.ShortTypeOf(summary.MessageType), Kind = ProcessedMessage.KindOf(summary.Intent) };
 }
 
 /// <summary>What changed between two JSON documents, field by field (by JSON path), for the saga view.</summary>

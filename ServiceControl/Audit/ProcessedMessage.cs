@@ -84,13 +84,17 @@ public sealed class ProcessedMessage
     }
 
     /// <summary>The short type name, e.g. <c>OrderPlaced</c>.</summary>
-    public string ShortType => MessageType is null ? "(unknown)" : MessageType[(MessageType.LastIndexOf('.') + 1)..];
+    public string ShortType => ShortTypeOf(MessageType);
+
+    public string Kind => KindOf(Intent);
+
+    public static string ShortTypeOf(string? type) => type is null ? "(unknown)" : type[(type.LastIndexOf('.') + 1)..];
 
     /// <summary>
     /// A timeout is what an endpoint scheduled for itself; an event is published, a command sent, and an HTTP request
     /// answered. How Pulse draws each.
     /// </summary>
-    public string Kind => Intent switch
+    public static string KindOf(string? intent) => intent switch
     {
         AuditHeaders.Intents.Scheduled => "timeout",
         AuditHeaders.Intents.Send => "command",

@@ -13,12 +13,9 @@ namespace Conveyor.ServiceControl.FailedMessages;
 /// <summary>
 /// Takes failed messages from <c>error</c> and stores them. A message is acknowledged only after its
 /// record has committed, so the broker keeps anything not yet stored; a redelivery of something already
-/// stored is recognised by its failure key and changes nothing.
+/// stored is recognised by its failure key and changes nothing. A trusted failure also takes its place in its
+/// order's conversation (a <see cref="Audit.ProcessedMessage"/> with outcome Failed), in the same transaction.
 /// </summary>
-/// <remarks>
-/// Written on RabbitMQ.Client rather than as a Wolverine handler: ServiceControl must take any message,
-/// of any type or none, byte for byte with every header, and decide itself when to acknowledge it.
-/// </remarks>
 internal sealed class IngestErrorQueue(
     ConnectionSettings connections,
     ServiceControlOptions options,

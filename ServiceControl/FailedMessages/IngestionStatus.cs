@@ -8,6 +8,7 @@ namespace Conveyor.ServiceControl.FailedMessages;
 /// </summary>
 public class IngestionStatus(string queue) : IHealthCheck
 {
+    /// <summary><c>error</c>'s, which the dashboard, <c>/api/ingestion</c> and the <c>ingestion</c> check have always meant.</summary>
     public IngestionStatus() : this(Topology.SystemTopology.ErrorQueue) { }
 
     public string Queue { get; } = queue;
