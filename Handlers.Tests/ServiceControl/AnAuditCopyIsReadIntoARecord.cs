@@ -41,9 +41,14 @@ public class AnAuditCopyIsReadIntoARecord
         });
     }
 
-    [TestCase(null, TestName = "A copy without a broker user is refused")]
-    [TestCase("servicecontrol", TestName = "A copy from ServiceControl's user is refused")]
-    [TestCase("guest", TestName = "A copy from a user the topology does not know is refused")]
+    private static IEnumerable<TestCaseData> NoBusinessEndpoint() =>
+    [
+        new TestCaseData((string?)null).SetName("A copy without a broker user is refused"),
+        new TestCaseData(SystemTopology.ServiceControl.BrokerUser).SetName("A copy from ServiceControl's user is refused"),
+        new TestCaseData("guest").SetName("A copy from a user the topology does not know is refused"),
+    ];
+
+    [TestCaseSource(nameof(NoBusinessEndpoint))]
     public void A_copy_from_no_business_endpoint_is_refused(string? publishedBy)
     {
         var (message, refusal) = ProcessedMessageReceipt.ReadAuditCopy(CopyHeaders(), [], publishedBy, 1024, ReceivedAt);

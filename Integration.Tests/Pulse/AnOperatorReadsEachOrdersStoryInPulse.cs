@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Conveyor.Topology;
 using Integration.Tests.Infrastructure;
 using Integration.Tests.System;
 using Microsoft.Playwright;
@@ -127,12 +128,12 @@ public class AnOperatorReadsEachOrdersStoryInPulse : PulseFixture
         {
             Assert.That(nodes.Select(n => $"{n.Type}@{n.Endpoint}:{n.Kind}:{n.Outcome}"), Is.EquivalentTo(new[]
             {
-                "PlaceOrder@orders:http:Processed",
-                "OrderPlaced@payments:event:Processed",
-                "OrderPlaced@notifications:event:Processed",
-                "PaymentAuthorized@orders:event:Processed",
-                "OrderConfirmed@notifications:event:Processed",
-                "PaymentDeadlinePassed@orders:timeout:Processed",
+                $"PlaceOrder@{SystemTopology.Orders.Name}:http:Processed",
+                $"OrderPlaced@{SystemTopology.Payments.Name}:event:Processed",
+                $"OrderPlaced@{SystemTopology.Notifications.Name}:event:Processed",
+                $"PaymentAuthorized@{SystemTopology.Orders.Name}:event:Processed",
+                $"OrderConfirmed@{SystemTopology.Notifications.Name}:event:Processed",
+                $"PaymentDeadlinePassed@{SystemTopology.Orders.Name}:timeout:Processed",
             }));
             Assert.That(await FlowEdges(), Is.EquivalentTo(new[]
             {
@@ -151,7 +152,7 @@ public class AnOperatorReadsEachOrdersStoryInPulse : PulseFixture
         await Page.Locator("[data-test=tab-sequence]").ClickAsync();
         await Expect(Page.Locator("[data-test=sequence-step]")).ToHaveCountAsync(6);
         Assert.That(await Page.Locator("[data-test=lifeline]").EvaluateAllAsync<string[]>("ls => ls.map(l => l.dataset.endpoint)"),
-            Is.EquivalentTo(new[] { "client", "orders", "payments", "notifications" }));
+            Is.EquivalentTo(new[] { "client", SystemTopology.Orders.Name, SystemTopology.Payments.Name, SystemTopology.Notifications.Name }));
         await Screenshot("pulse-sequence-confirmed");
         await Page.Locator("[data-test=tab-body]").ClickAsync();
         await Expect(Page.Locator("[data-test=body]")).ToContainTextAsync($"\"orderId\": \"{_orders["tok_ok"].Id}\"");
@@ -182,7 +183,7 @@ public class AnOperatorReadsEachOrdersStoryInPulse : PulseFixture
         {
             Assert.That(edges, Does.Contain(("CancelOrder", "OrderCancelled", "event")));
             Assert.That(edges, Does.Contain(("OrderCancelled", "PaymentRefunded", "event")), "Payments refunded because of the cancellation");
-            Assert.That(nodes.Where(n => n.Type == "PaymentRefunded").Select(n => n.Endpoint), Is.EquivalentTo(new[] { "orders", "notifications" }));
+            Assert.That(nodes.Where(n => n.Type == "PaymentRefunded").Select(n => n.Endpoint), Is.EquivalentTo(new[] { SystemTopology.Orders.Name, SystemTopology.Notifications.Name }));
             Assert.That(nodes.Single(n => n.Type == "CancelOrder").Kind, Is.EqualTo("http"));
         });
     }
@@ -193,10 +194,10 @@ public class AnOperatorReadsEachOrdersStoryInPulse : PulseFixture
         var failed = await ServiceControl.WaitForOrderPlacedAsync(_orders["tok_down"].Id, "tok_down's OrderPlaced in ServiceControl");
         await Page.GotoAsync($"/messages/{ServiceControlClient.IdOf(failed)}");
         await Page.Locator("[data-test=show-flow]").ClickAsync();
-        var node = Page.Locator("[data-test=flow-node][data-type=OrderPlaced][data-endpoint=payments]");
+        var node = Page.Locator($"[data-test=flow-node][data-type=OrderPlaced][data-endpoint={SystemTopology.Payments.Name}]");
         await Expect(node).ToHaveAttributeAsync("data-outcome", "Failed");
         await Expect(node).ToHaveClassAsync(new global::System.Text.RegularExpressions.Regex(@"\bselected\b"));
-        await Expect(Page.Locator("[data-test=flow-node][data-type=OrderPlaced][data-endpoint=notifications]")).ToHaveAttributeAsync("data-outcome", "Processed");
+        await Expect(Page.Locator($"[data-test=flow-node][data-type=OrderPlaced][data-endpoint={SystemTopology.Notifications.Name}]")).ToHaveAttributeAsync("data-outcome", "Processed");
         await Screenshot("pulse-flow-failed");
     }
 }

@@ -21,12 +21,12 @@ public class EveryHandledMessageIsAudited : SystemFixture
     /// <summary>What a tok_ok order's conversation holds once its deadline has passed: type @ handling endpoint.</summary>
     private static readonly string[] ConfirmedOrdersSteps =
     [
-        "PlaceOrder@orders",
-        "OrderPlaced@payments",
-        "OrderPlaced@notifications",
-        "PaymentAuthorized@orders",
-        "OrderConfirmed@notifications",
-        "PaymentDeadlinePassed@orders",
+        $"PlaceOrder@{SystemTopology.Orders.Name}",
+        $"OrderPlaced@{SystemTopology.Payments.Name}",
+        $"OrderPlaced@{SystemTopology.Notifications.Name}",
+        $"PaymentAuthorized@{SystemTopology.Orders.Name}",
+        $"OrderConfirmed@{SystemTopology.Notifications.Name}",
+        $"PaymentDeadlinePassed@{SystemTopology.Orders.Name}",
     ];
 
     [OneTimeSetUp]
@@ -71,12 +71,12 @@ public class EveryHandledMessageIsAudited : SystemFixture
 
         // The deadline (10 s in the tests) fires after the confirmation and changes nothing: a handled timeout.
         var messages = await MessagesOf(order.Id, ConfirmedOrdersSteps.Length);
-        var request = Single(messages, "PlaceOrder@orders");
-        var placedAtPayments = Single(messages, "OrderPlaced@payments");
-        var placedAtNotifications = Single(messages, "OrderPlaced@notifications");
-        var authorized = Single(messages, "PaymentAuthorized@orders");
-        var confirmed = Single(messages, "OrderConfirmed@notifications");
-        var deadline = Single(messages, "PaymentDeadlinePassed@orders");
+        var request = Single(messages, $"PlaceOrder@{SystemTopology.Orders.Name}");
+        var placedAtPayments = Single(messages, $"OrderPlaced@{SystemTopology.Payments.Name}");
+        var placedAtNotifications = Single(messages, $"OrderPlaced@{SystemTopology.Notifications.Name}");
+        var authorized = Single(messages, $"PaymentAuthorized@{SystemTopology.Orders.Name}");
+        var confirmed = Single(messages, $"OrderConfirmed@{SystemTopology.Notifications.Name}");
+        var deadline = Single(messages, $"PaymentDeadlinePassed@{SystemTopology.Orders.Name}");
         string? Id(JsonElement m) => Text(m, "messageId");
 
         Assert.Multiple(() =>
@@ -106,7 +106,7 @@ public class EveryHandledMessageIsAudited : SystemFixture
 
         Assert.Multiple(() =>
         {
-            Assert.That(steps.Select(s => Step(s.GetProperty("message"))), Is.EqualTo(new[] { "PlaceOrder@orders", "PaymentAuthorized@orders", "PaymentDeadlinePassed@orders" }));
+            Assert.That(steps.Select(s => Step(s.GetProperty("message"))), Is.EqualTo(new[] { $"PlaceOrder@{SystemTopology.Orders.Name}", $"PaymentAuthorized@{SystemTopology.Orders.Name}", $"PaymentDeadlinePassed@{SystemTopology.Orders.Name}" }));
             Assert.That(steps.Select(s => s.GetProperty("change").GetString()), Is.EqualTo(new[] { "created", "updated", "updated" }));
             Assert.That(Changed(steps[0], "status"), Is.EqualTo("\"Placed\""), "created Placed");
             Assert.That(Changed(steps[1], "status"), Is.EqualTo("\"Confirmed\""), "PaymentAuthorized confirmed it");
@@ -125,13 +125,13 @@ public class EveryHandledMessageIsAudited : SystemFixture
         var failed = await _serviceControl.WaitForOrderPlacedAsync(order.Id, "tok_down's OrderPlaced in ServiceControl");
 
         var messages = await MessagesOf(order.Id, 3);
-        var atPayments = Single(messages, "OrderPlaced@payments");
+        var atPayments = Single(messages, $"OrderPlaced@{SystemTopology.Payments.Name}");
         Assert.Multiple(() =>
         {
             Assert.That(Text(atPayments, "outcome"), Is.EqualTo("Failed"));
             Assert.That(Text(atPayments, "failedMessageId"), Is.EqualTo(ServiceControlClient.IdOf(failed).ToString()), "linked to its failure");
-            Assert.That(Text(atPayments, "relatedTo"), Is.EqualTo(Text(Single(messages, "PlaceOrder@orders"), "messageId")));
-            Assert.That(Text(Single(messages, "OrderPlaced@notifications"), "outcome"), Is.EqualTo("Processed"), "the other subscriber handled it");
+            Assert.That(Text(atPayments, "relatedTo"), Is.EqualTo(Text(Single(messages, $"PlaceOrder@{SystemTopology.Orders.Name}"), "messageId")));
+            Assert.That(Text(Single(messages, $"OrderPlaced@{SystemTopology.Notifications.Name}"), "outcome"), Is.EqualTo("Processed"), "the other subscriber handled it");
         });
     }
 
@@ -152,7 +152,7 @@ public class EveryHandledMessageIsAudited : SystemFixture
         {
             Assert.That(byId.GetProperty("items").EnumerateArray().Select(m => m.GetProperty("conversationId").GetString()), Is.All.EqualTo(order.Id.ToString()));
             Assert.That(byId.GetProperty("total").GetInt32(), Is.GreaterThanOrEqualTo(5));
-            Assert.That(byType.GetProperty("items").EnumerateArray().Select(Step), Is.EqualTo(new[] { "OrderConfirmed@notifications" }));
+            Assert.That(byType.GetProperty("items").EnumerateArray().Select(Step), Is.EqualTo(new[] { $"OrderConfirmed@{SystemTopology.Notifications.Name}" }));
             Assert.That(times, Is.Ordered.Descending);
             Assert.That(badSort.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
         });
