@@ -122,7 +122,7 @@ internal static class ProcessedMessageReceipt
                 : $"it was published by broker user '{publishedBy}', which is no business endpoint's");
         }
 
-        string? Header(string name) => headers.TryGetValue(name, out var value) && !string.IsNullOrEmpty(value) ? value : null;
+        string? Header(string name) => AmqpHeaders.Value(headers, name);
         var messageId = Header(AuditHeaders.MessageId);
         if (messageId is null) return (null, $"it has no {AuditHeaders.MessageId} header");
 
@@ -146,7 +146,7 @@ internal static class ProcessedMessageReceipt
     public static ProcessedMessage ForFailure(FailedMessage failed, int maxBodyBytes, DateTimeOffset receivedAt)
     {
         var headers = failed.Headers;
-        string? Header(string name) => headers.TryGetValue(name, out var value) && !string.IsNullOrEmpty(value) ? value : null;
+        string? Header(string name) => AmqpHeaders.Value(headers, name);
         var message = Read(headers, Header, failed.MessageId, failed.Endpoint ?? "(unknown)", MessageOutcome.Failed, receivedAt);
         message.FailedMessageId = failed.Id;
         message.MessageType ??= failed.MessageType;
@@ -225,6 +225,5 @@ internal static class ProcessedMessageReceipt
     private static double? Milliseconds(DateTimeOffset? from, DateTimeOffset? to) =>
         from is { } start && to is { } end ? Math.Max(0, (end - start).TotalMilliseconds) : null;
 
-    private static DateTimeOffset? Timestamp(string? value) =>
-        DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at.ToUniversalTime() : null;
+    private static DateTimeOffset? Timestamp(string? value) => FailedMessageReceipt.Timestamp(value);
 }

@@ -148,7 +148,7 @@ internal sealed record FailedMessageReceipt(FailedMessage Message, FailureRecord
     /// <param name="changes">What reading the AMQP headers already had to change (invalid UTF-8), for the storage note.</param>
     public static FailedMessageReceipt Read(MessageProperties properties, Dictionary<string, string?> headers, byte[] body, DateTimeOffset receivedAt, string? publishedBy, List<string>? changes = null)
     {
-        string? Header(string name) => headers.TryGetValue(name, out var value) && !string.IsNullOrEmpty(value) ? value : null;
+        string? Header(string name) => AmqpHeaders.Value(headers, name);
 
         var failureKey = FailureKey(properties, headers, body);
         // Dead-lettered by the broker itself (expired, rejected, over the length limit), not by an endpoint.
@@ -291,7 +291,7 @@ internal sealed record FailedMessageReceipt(FailedMessage Message, FailureRecord
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
-    private static DateTimeOffset? Timestamp(string? value) =>
+    internal static DateTimeOffset? Timestamp(string? value) =>
         DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at.ToUniversalTime() : null;
 
     /// <summary><c>rabbitmq://queue/payments</c> (how Wolverine names its endpoints) or a bare name → <c>payments</c>.</summary>
@@ -351,6 +351,10 @@ internal static class Storable
 /// <summary>AMQP header values (bytes, numbers, timestamps, tables) as text, the way they are shown and re-sent.</summary>
 internal static class AmqpHeaders
 {
+    /// <summary>A header's value, or null when it is missing or empty.</summary>
+    public static string? Value(IReadOnlyDictionary<string, string?> headers, string name) =>
+        headers.TryGetValue(name, out var value) && !string.IsNullOrEmpty(value) ? value : null;
+
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <param name="changes">Where to say which values were not valid UTF-8 (read with U+FFFD for each bad sequence).</param>
