@@ -83,6 +83,7 @@ $RabbitVhost = $Topology.vhosts.run
 $TestRabbitVhost = $Topology.vhosts.tests
 $BenchRabbitVhost = $Topology.vhosts.bench
 $BusinessEndpoints = @($Processes | Where-Object { $_.PSObject.Properties['business'] -and $_.business })
+$NodeEndpoints = @($Processes | Where-Object runtime -eq 'node')
 # Each endpoint owns one database and one role; the tests and the bench get databases of their own
 # (<database>_systest, <database>_bench), the in-process tests and the raw baseline one each.
 $Databases = @(

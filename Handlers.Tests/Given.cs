@@ -25,21 +25,31 @@ internal static class Given
     public static Order PlacedOrder() =>
         Order.Place(Guid.NewGuid(), "customer-42", "ada@example.com", "EUR", [new OrderLine("BOOK", 1, 10m)], "tok_ok", Now).Order;
 
-    public static Order ConfirmedOrder()
+    /// <summary>A placed order whose every line Inventory holds: its payment's authorization confirms it.</summary>
+    public static Order ReservedOrder()
     {
         var order = PlacedOrder();
+        order.Handle(StockReservedFor(order), Clock(), Log<Order>());
+        return order;
+    }
+
+    public static Order ConfirmedOrder()
+    {
+        var order = ReservedOrder();
         order.Handle(AuthorizationFor(order), Clock());
         return order;
     }
 
     public static Order CancelledOrder(CancellationReason reason = CancellationReason.PaymentTimedOut)
     {
-        var order = PlacedOrder();
+        // Stock reserved, so that only the cancellation stands between the order and its confirmation.
+        var order = reason == CancellationReason.OutOfStock ? PlacedOrder() : ReservedOrder();
         switch (reason)
         {
             case CancellationReason.PaymentTimedOut: order.Handle(new PaymentDeadlinePassed(order.Id), Clock()); break;
             case CancellationReason.CustomerRequested: order.CancelAtCustomersRequest(Now); break;
             case CancellationReason.PaymentDeclined: order.Handle(new PaymentDeclined(order.Id, PaymentIds.PaymentFor(order.Id), "card_declined", Now), Clock()); break;
+            case CancellationReason.OutOfStock: order.Handle(StockUnavailableFor(order), Clock(), Log<Order>()); break;
         }
 
         return order;
@@ -48,6 +58,12 @@ internal static class Given
     /// <summary>Payments' authorization of the order's own payment (its id derived from the order's), of its total.</summary>
     public static PaymentAuthorized AuthorizationFor(Order order) =>
         new(order.Id, PaymentIds.PaymentFor(order.Id), order.Total, order.Currency, "sim_ch_1", Now);
+
+    public static StockReserved StockReservedFor(Order order) =>
+        new(order.Id, [.. order.Lines.Select(l => new StockLine(l.Sku, l.Quantity))], Now);
+
+    public static StockUnavailable StockUnavailableFor(Order order) =>
+        new(order.Id, [.. order.Lines.Select(l => new StockShortfall(l.Sku, l.Quantity, 0))], Now);
 
     public static PaymentRefunded RefundFor(Order order) =>
         new(order.Id, PaymentIds.PaymentFor(order.Id), PaymentIds.RefundFor(PaymentIds.PaymentFor(order.Id)), order.Total, order.Currency, "sim_re_1", Now);

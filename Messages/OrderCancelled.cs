@@ -11,6 +11,9 @@ public enum CancellationReason
 
     /// <summary>The customer cancelled the order.</summary>
     CustomerRequested,
+
+    /// <summary>Inventory could not reserve every line of the order.</summary>
+    OutOfStock,
 }
 
 /// <summary>

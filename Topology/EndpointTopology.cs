@@ -1,14 +1,26 @@
 namespace Conveyor.Topology;
 
+/// <summary>What a process is written in, which says how it is built, started and packaged.</summary>
+public enum Runtime
+{
+    /// <summary>A .NET project (<c>.csproj</c>): built with the solution, started as <c>dotnet &lt;its dll&gt;</c>.</summary>
+    DotNet,
+
+    /// <summary>A Node.js package (<c>package.json</c>): installed with <c>npm ci</c>, started as <c>node &lt;its main&gt;</c>.</summary>
+    Node,
+}
+
 /// <summary>A process a local run starts: its name, its project and the port it answers HTTP on.</summary>
 public class ProcessTopology
 {
     public required string Name { get; init; }
 
+    public Runtime Runtime { get; init; } = Runtime.DotNet;
+
     /// <summary>The HTTP port of a local run (<c>./build.sh up</c>); the tests add <see cref="TestPortOffset"/>.</summary>
     public required int Port { get; init; }
 
-    /// <summary>The project file, from the repository root.</summary>
+    /// <summary>The project file (<c>.csproj</c>, or <c>package.json</c> for Node), from the repository root.</summary>
     public required string Project { get; init; }
 
     /// <summary>Test processes run beside a local run, on these ports plus this.</summary>

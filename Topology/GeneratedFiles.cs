@@ -91,9 +91,22 @@ public static class GeneratedFiles
             ["ordersApi"] = SystemTopology.Orders.Name,
             ["serviceControl"] = SystemTopology.ServiceControl.Name,
             ["identityProvider"] = SystemTopology.IdentityProvider.Name,
+            ["auditQueue"] = SystemTopology.AuditQueue,
+            // Every business message: its exchange, and the broker users that may put it on the broker.
+            ["messages"] = new JsonArray([.. SystemTopology.MessageTypes.Select(type => (JsonNode)new JsonObject
+            {
+                ["type"] = type.FullName,
+                ["exchange"] = SystemTopology.ExchangeFor(type),
+                ["kind"] = SystemTopology.KindOf(type),
+                ["senders"] = new JsonArray([.. SystemTopology.SendersOf(type).Select(e => (JsonNode)e.BrokerUser)]),
+            })]),
             ["processes"] = new JsonArray([.. SystemTopology.Processes.Select(process =>
             {
-                var entry = new JsonObject { ["name"] = process.Name, ["project"] = process.Project, ["port"] = process.Port, ["testPort"] = process.TestPort };
+                var entry = new JsonObject
+                {
+                    ["name"] = process.Name, ["runtime"] = process.Runtime.ToString().ToLowerInvariant(), ["project"] = process.Project,
+                    ["port"] = process.Port, ["testPort"] = process.TestPort,
+                };
                 if (process is EndpointTopology endpoint)
                 {
                     entry["queue"] = endpoint.Queue;
@@ -102,6 +115,9 @@ public static class GeneratedFiles
                     entry["brokerUser"] = endpoint.BrokerUser;
                     entry["business"] = !endpoint.IsServiceControl;
                     entry["developmentPassword"] = DevelopmentPasswords.Of(endpoint);
+                    // What an endpoint not written in .NET needs to bind its queue and check who sent what it receives.
+                    entry["exchangesRead"] = new JsonArray([.. endpoint.ExchangesRead.Select(e => (JsonNode)e)]);
+                    entry["exchangesWritten"] = new JsonArray([.. endpoint.ExchangesWritten.Select(e => (JsonNode)e)]);
                 }
 
                 return (JsonNode)entry;

@@ -33,7 +33,7 @@ public static class SystemTopology
         Project = "Endpoints/Orders/Conveyor.Orders.csproj",
         Publishes = [typeof(OrderPlaced), typeof(OrderConfirmed), typeof(OrderCancelled)],
         Sends = [typeof(RefundPayment)],
-        SubscribesTo = [typeof(PaymentAuthorized), typeof(PaymentDeclined), typeof(PaymentRefunded)],
+        SubscribesTo = [typeof(PaymentAuthorized), typeof(PaymentDeclined), typeof(PaymentRefunded), typeof(StockReserved), typeof(StockUnavailable), typeof(StockReleased)],
     };
 
     public static readonly EndpointTopology Payments = new()
@@ -55,6 +55,17 @@ public static class SystemTopology
         SendsMail = true,
     };
 
+    /// <summary>Inventory, in Node.js: holds the stock of an order's lines until it is confirmed (a sale) or cancelled (released).</summary>
+    public static readonly EndpointTopology Inventory = new()
+    {
+        Name = "inventory",
+        Port = 5083,
+        Runtime = Runtime.Node,
+        Project = "Endpoints/Inventory/package.json",
+        Publishes = [typeof(StockReserved), typeof(StockUnavailable), typeof(StockReleased)],
+        SubscribesTo = [typeof(OrderPlaced), typeof(OrderCancelled), typeof(OrderConfirmed)],
+    };
+
     /// <summary>
     /// ServiceControl: an endpoint too (its own queue receives the platform commands), and the one reader of
     /// <c>error</c>, and the one sender trusted to put a message back into any endpoint's queue (a retry).
@@ -69,7 +80,7 @@ public static class SystemTopology
     };
 
     /// <summary>The endpoints that carry the orders' business (ServiceControl aside).</summary>
-    public static readonly IReadOnlyList<EndpointTopology> BusinessEndpoints = [Orders, Payments, Notifications];
+    public static readonly IReadOnlyList<EndpointTopology> BusinessEndpoints = [Orders, Payments, Notifications, Inventory];
 
     /// <summary>Every endpoint, ServiceControl included: each has a queue, a database and a broker user.</summary>
     public static readonly IReadOnlyList<EndpointTopology> Endpoints = [.. BusinessEndpoints, ServiceControl];

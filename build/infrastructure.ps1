@@ -7,9 +7,9 @@ function Install-OsPackages([switch] $ForTests) {
     # The browser tests drive Debian's Chromium through Playwright (never a downloaded browser).
     if ($ForTests -and -not (Test-Path '/usr/bin/chromium')) { $missing += 'chromium' }
     # The deployment tests validate docker-compose.yml with Debian's docker-compose (no Docker engine needed),
-    # and fetch their other tools through npm (Install-DeploymentTools).
+    # and fetch their other tools through npm (Install-DeploymentTools). Inventory runs on Node.js.
     if ($ForTests -and -not (Test-Path '/usr/bin/docker-compose')) { $missing += 'docker-compose' }
-    if ($ForTests -and -not (Test-Command 'npm')) { $missing += 'npm' }
+    if (-not (Test-Command 'npm')) { $missing += 'npm' }
     if (-not (Test-Command 'rabbitmq-server') -and -not (Test-Path '/usr/sbin/rabbitmq-server')) { $missing += 'rabbitmq-server' }
     # The client package alone brings pg_ctlcluster and psql; the server binary is what matters.
     # Prometheus scrapes every endpoint; promtool checks its configuration and alert rules in the tests.

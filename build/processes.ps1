@@ -44,10 +44,12 @@ function Invoke-Build {
 }
 
 function Start-Build([string] $Solution = 'Conveyor.slnx') {
-    # In the background: the targets that need the broker and the database start them meanwhile.
-    Write-Step "Building $Solution ($Configuration) (in the background)"
+    # In the background: the targets that need the broker and the database start them meanwhile. The Node.js
+    # endpoints' packages are installed exactly as their lock files pin them (npm ci), after the .NET build.
+    Write-Step "Building $Solution ($Configuration) and installing the Node.js packages (in the background)"
     New-Item -ItemType Directory -Force $RunDir, $LogDir | Out-Null
-    Start-InBackground 'build' "dotnet build '$(Join-Path $Root $Solution)' -c $Configuration -nologo -v q -clp:ErrorsOnly"
+    $install = @($NodeEndpoints | ForEach-Object { "&& npm ci --prefix '$(Get-PackageDirectory $_)' --no-audit --no-fund --loglevel=error" }) -join ' '
+    Start-InBackground 'build' "dotnet build '$(Join-Path $Root $Solution)' -c $Configuration -nologo -v q -clp:ErrorsOnly $install"
 }
 
 function Wait-Build {
@@ -58,6 +60,20 @@ function Wait-Build {
 function Get-EndpointDll($Endpoint) {
     $name = [IO.Path]::GetFileNameWithoutExtension($Endpoint.Project)
     return Join-Path $Root (Join-Path (Split-Path $Endpoint.Project) "bin/$Configuration/net10.0/$name.dll")
+}
+
+function Get-PackageDirectory($Endpoint) { Join-Path $Root (Split-Path $Endpoint.Project) }
+
+# How a process of the topology is started: a .NET one from its output folder (the content root its appsettings.json
+# is read from), a Node.js one from its package folder, as `node <main>`.
+function Get-StartCommand($Endpoint) {
+    if ($Endpoint.runtime -eq 'node') {
+        $package = Get-PackageDirectory $Endpoint
+        $main = (Get-Content (Join-Path $package 'package.json') -Raw | ConvertFrom-Json).main
+        return @{ Command = 'node'; Arguments = @($main); WorkingDirectory = $package }
+    }
+    $dll = Get-EndpointDll $Endpoint
+    return @{ Command = 'dotnet'; Arguments = @($dll); WorkingDirectory = (Split-Path $dll) }
 }
 
 function Invoke-Infra {
@@ -84,7 +100,7 @@ function Start-Endpoints([switch] $Observed, [int] $Instance = 1, [switch] $ForB
     Write-Step $(if ($Instance -eq 1) { 'Starting the endpoints' } else { "Starting instance $Instance of each endpoint" })
     $started = @()
     foreach ($endpoint in $endpoints) {
-        $dll = Get-EndpointDll $endpoint
+        $start = Get-StartCommand $endpoint
         $name = if ($Instance -eq 1) { $endpoint.name } else { "$($endpoint.name)-$Instance" }
         $port = $endpoint.port + 100 * ($Instance - 1)
         # Development: plain HTTP on loopback. Deployed (Production) hosts redirect to HTTPS and send HSTS.
@@ -99,7 +115,7 @@ function Start-Endpoints([switch] $Observed, [int] $Instance = 1, [switch] $ForB
             # one customer placing orders as fast as it can: the edge's per-client limit would stop it. All
             # processes share PostgreSQL's 100 connections: each pool gets an equal share of 84 (12 with two
             # instances), the rest is the bench's; Npgsql's default of 100 per process ran the server out.
-            $pool = [Math]::Floor(84 / (3 * $Instances + 1))
+            $pool = [Math]::Floor(84 / ($BusinessEndpoints.Count * $Instances + 1))
             $environment['ConnectionStrings__Database'] = "Host=127.0.0.1;Port=5432;Database=$($endpoint.database)_bench;Username=$($endpoint.databaseRole);Password=$($endpoint.developmentPassword);Maximum Pool Size=$pool"
             $environment['ConnectionStrings__RabbitMq'] = "amqp://$($endpoint.brokerUser):$($endpoint.developmentPassword)@127.0.0.1:5672/$BenchRabbitVhost"
             $environment['Conveyor__Edge__RequestsPerWindow'] = '100000000'
@@ -109,8 +125,7 @@ function Start-Endpoints([switch] $Observed, [int] $Instance = 1, [switch] $ForB
             if (Get-RecordedPid $name) { Write-Warning "Orders is already running: -PaymentDeadline applies after ./build.sh down." }
             $environment['Orders__PaymentDeadline'] = $PaymentDeadline.ToString('c')
         }
-        # Started from its output folder: that is the content root its appsettings.json is read from.
-        Start-Recorded $name 'dotnet' @($dll) -WorkingDirectory (Split-Path $dll) -Environment $environment
+        Start-Recorded $name $start.Command $start.Arguments -WorkingDirectory $start.WorkingDirectory -Environment $environment
         $started += @{ Name = $name; Ready = "http://127.0.0.1:$port/health/ready" }
     }
     # Polled together: each process has one request in flight at a time, so a process slow to answer its

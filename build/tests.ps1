@@ -12,6 +12,16 @@ function Invoke-Test {
         Install-DeploymentTools
         Wait-Build
         Set-TestEnvironment
+        # First: Inventory's Pact tests write the pacts Integration.Tests verifies against the running Orders.
+        foreach ($endpoint in $NodeEndpoints) {
+            # Jest: the handlers' specs, the tests against the real broker and database, and the Pact message contracts.
+            $name = "$((Get-Culture).TextInfo.ToTitleCase($endpoint.name)).Tests"
+            Write-Step "Testing $name (Jest)"
+            $env:JEST_JUNIT_OUTPUT_FILE = Join-Path $TestResults "$name.junit.xml"
+            & npm test --prefix (Get-PackageDirectory $endpoint) --silent
+            if ($LASTEXITCODE -ne 0) { $failedProjects += $name }
+            Remove-Item Env:JEST_JUNIT_OUTPUT_FILE
+        }
         foreach ($project in @('Handlers.Tests/Handlers.Tests.csproj', 'Integration.Tests/Integration.Tests.csproj', 'Deployment.Tests/Deployment.Tests.csproj')) {
             $name = [IO.Path]::GetFileNameWithoutExtension($project)
             Write-Step "Testing $name"
@@ -87,6 +97,31 @@ function Write-TestSummary([string] $Folder, [string[]] $FailedProjects) {
             # The runner failed without a failed test: the test host crashed or the run was aborted.
             # Count it, so the summary never reads green for a run that did not finish.
             Write-Host "${project}: the test run did not complete (test host crash or abort); see the output above."
+            $failedCount++
+        }
+    }
+    # JUnit XML (Jest's, through jest-junit): one <testsuite> per test file.
+    foreach ($junit in Get-ChildItem $Folder -Filter '*.junit.xml' -ErrorAction SilentlyContinue) {
+        $files++
+        [xml] $doc = Get-Content $junit.FullName -Raw
+        $projectFailures = 0
+        foreach ($suite in $doc.SelectNodes('//testsuite')) {
+            $suiteSkipped = [int]$suite.GetAttribute('skipped')
+            $suiteFailed = [int]$suite.GetAttribute('failures') + [int]$suite.GetAttribute('errors')
+            $passed += [int]$suite.GetAttribute('tests') - $suiteSkipped - $suiteFailed
+            $skipped += $suiteSkipped
+            $projectFailures += $suiteFailed
+        }
+        $failedCount += $projectFailures
+        $project = $junit.Name -replace '\.junit\.xml$', ''
+        if ($FailedProjects -contains $project -and $projectFailures -eq 0) {
+            Write-Host "${project}: the test run did not complete; see the output above."
+            $failedCount++
+        }
+    }
+    foreach ($project in $FailedProjects | Where-Object { $_ -ne 'setup' }) {
+        if (-not (Get-ChildItem $Folder -Filter "$project.*" -ErrorAction SilentlyContinue)) {
+            Write-Host "${project}: failed before it wrote any results; see the output above."
             $failedCount++
         }
     }

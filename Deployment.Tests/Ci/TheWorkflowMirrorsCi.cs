@@ -38,16 +38,6 @@ public class TheWorkflowMirrorsCi
     }
 
     [Test]
-    public void The_mongodb_job_has_a_mongodb_service_container()
-    {
-        Assert.Multiple(() =>
-        {
-            Assert.That(Job("mongodb").Map("services").Map("mongodb").Text("image"), Does.Match(@"^mongo:\d+\.\d+\.\d+$"));
-            Assert.That(Steps("mongodb").Select(s => s.Find("run")?.ToString()).OfType<string>(), Has.Some.Contains("--filter \"TestCategory=MongoDB\""));
-        });
-    }
-
-    [Test]
     public void Every_action_is_pinned_to_a_release()
     {
         var uses = _workflow.Map("jobs").Values.SelectMany(job => job.List("steps")).Select(step => step.Find("uses")?.ToString()).OfType<string>().ToList();

@@ -7,7 +7,7 @@ namespace Deployment.Tests.Compose;
 internal static class ComposeFile
 {
     public static readonly string[] Processes = [.. SystemTopology.Endpoints.Select(e => e.Name)];
-    public static readonly string[] DefaultInfrastructure = ["rabbitmq", "postgres", "mongodb", "keycloak", "mailpit"];
+    public static readonly string[] DefaultInfrastructure = ["rabbitmq", "postgres", "keycloak", "mailpit"];
     public static readonly string[] Observability = ["otel-collector", "jaeger", "elasticsearch", "kibana", "prometheus", "grafana"];
 
     public static Dictionary<object, object?> Read() => Yaml.Parse(Repository.Read("docker-compose.yml"));

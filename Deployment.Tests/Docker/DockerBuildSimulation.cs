@@ -5,7 +5,7 @@ namespace Deployment.Tests.Docker;
 /// <summary>
 /// Carries out a Dockerfile's file system steps without Docker: each stage gets a folder standing for its root
 /// file system; WORKDIR, COPY (from the build context, minus what .dockerignore leaves out, or --from an
-/// earlier stage) and RUN dotnet ... act on it as they would in the image. So the restore runs with only the
+/// earlier stage) and RUN dotnet ... (or npm ...) act on it as they would in the image. So the restore runs with only the
 /// files the Dockerfile copied before it, and the publish with only what it copied before that: a COPY of a
 /// wrong path, a project reference the Dockerfile forgot, or a file left out of the context fails here.
 /// </summary>
@@ -39,7 +39,7 @@ internal sealed class DockerBuildSimulation : IDisposable
                         Copy(dockerfile, name, instruction.Arguments);
                         break;
                     case "RUN":
-                        await RunDotnetAsync(dockerfile, name, instruction.Arguments);
+                        await RunAsync(dockerfile, name, instruction.Arguments);
                         break;
                     case "FROM" or "ENV" or "EXPOSE" or "USER" or "HEALTHCHECK" or "ENTRYPOINT" or "CMD" or "LABEL" or "ARG":
                         break; // no effect on the files
@@ -103,13 +103,13 @@ internal sealed class DockerBuildSimulation : IDisposable
         }
     }
 
-    private async Task RunDotnetAsync(Dockerfile dockerfile, string stage, string command)
+    private async Task RunAsync(Dockerfile dockerfile, string stage, string command)
     {
         var words = command.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        Assert.That(words[0], Is.EqualTo("dotnet"), $"{dockerfile.Path}: RUN {command}: only dotnet commands are simulated");
+        Assert.That(words[0], Is.AnyOf("dotnet", "npm"), $"{dockerfile.Path}: RUN {command}: only dotnet and npm commands are simulated");
         Assert.That(command, Does.Not.Contain('"').And.Not.Contain('\'').And.Not.Contain("&&"), $"{dockerfile.Path}: RUN {command}: one plain command, please");
         var arguments = words[1..].Select(word => word.StartsWith('/') ? PathIn(stage, word) : word);
-        var result = await Command.RunAsync("dotnet", arguments, PathIn(stage, WorkdirOf(stage)), new Dictionary<string, string>
+        var result = await Command.RunAsync(words[0], arguments, PathIn(stage, WorkdirOf(stage)), new Dictionary<string, string>
         {
             // Leave no build servers behind: each simulated RUN is a fresh container in Docker too.
             ["MSBUILDDISABLENODEREUSE"] = "1",

@@ -42,6 +42,13 @@ internal sealed class Dockerfile
         }
     }
 
+    /// <summary>The Dockerfiles of the processes the topology says are Node.js packages (Inventory); every other one builds .NET.</summary>
+    public static IEnumerable<string> Node() =>
+        Conveyor.Topology.SystemTopology.Processes.Where(p => p.Runtime == Conveyor.Topology.Runtime.Node)
+            .Select(p => $"{System.IO.Path.GetDirectoryName(p.Project)!.Replace('\\', '/')}/Dockerfile").Order(StringComparer.Ordinal);
+
+    public static IEnumerable<string> DotNet() => All().Except(Node());
+
     /// <summary>Every Dockerfile in the repository (outside build output and tool folders).</summary>
     public static IEnumerable<string> All() =>
         Directory.EnumerateFiles(Repository.Root, "Dockerfile", SearchOption.AllDirectories)

@@ -8,12 +8,17 @@ public partial class EveryDockerfileFollowsTheRules
 {
     public static IEnumerable<string> Dockerfiles => Dockerfile.All();
 
+    public static IEnumerable<string> DotNetDockerfiles => Dockerfile.DotNet();
+
+    public static IEnumerable<string> NodeDockerfiles => Dockerfile.Node();
+
     /// <summary>One image per process, the development identity provider included.</summary>
     [Test]
     public void Every_process_has_a_Dockerfile()
     {
         Assert.That(Dockerfile.All(), Is.EquivalentTo(new[]
         {
+            "Endpoints/Inventory/Dockerfile",
             "Endpoints/Notifications/Dockerfile",
             "Endpoints/Orders/Dockerfile",
             "Endpoints/Payments/Dockerfile",
@@ -27,14 +32,15 @@ public partial class EveryDockerfileFollowsTheRules
     {
         foreach (var stage in Dockerfile.Read(path).Stages)
         {
-            // Not "latest", not untagged, not a bare major/minor version that moves: a full x.y.z patch tag.
+            // Not "latest", not untagged, not a bare major/minor version that moves: a full x.y.z patch tag (with the
+            // distribution it is built on, where the image names one: node:20.20.2-bookworm-slim).
             var match = ImageReference().Match(stage.Image);
             Assert.That(match.Success, $"{path}: FROM {stage.Image} has no tag");
-            Assert.That(match.Groups["tag"].Value, Does.Match(@"^\d+\.\d+\.\d+$"), $"{path}: FROM {stage.Image} is not pinned to a patch version");
+            Assert.That(match.Groups["tag"].Value, Does.Match(@"^\d+\.\d+\.\d+(-[a-z]+)*$"), $"{path}: FROM {stage.Image} is not pinned to a patch version");
         }
     }
 
-    [TestCaseSource(nameof(Dockerfiles))]
+    [TestCaseSource(nameof(DotNetDockerfiles))]
     public void It_builds_in_the_sdk_and_runs_on_the_aspnet_runtime(string path)
     {
         var dockerfile = Dockerfile.Read(path);
@@ -47,7 +53,24 @@ public partial class EveryDockerfileFollowsTheRules
         });
     }
 
-    [TestCaseSource(nameof(Dockerfiles))]
+    [TestCaseSource(nameof(NodeDockerfiles))]
+    public void A_Node_image_installs_its_locked_production_packages_before_copying_the_sources(string path)
+    {
+        var dockerfile = Dockerfile.Read(path);
+        var build = dockerfile.Stages[0].Instructions;
+        var install = build.ToList().FindIndex(i => i.Keyword == "RUN" && i.Arguments.StartsWith("npm ci", StringComparison.Ordinal));
+        Assert.That(install, Is.GreaterThan(0), $"{path}: a RUN npm ci of its own layer");
+        var copiedBefore = build.Take(install).Where(i => i.Keyword == "COPY").SelectMany(i => i.Arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries)[..^1]);
+        Assert.Multiple(() =>
+        {
+            Assert.That(copiedBefore, Is.All.Match(@"(package\.json|package-lock\.json)$"), $"{path}: only the package files before the install, or every source edit invalidates it");
+            Assert.That(build[install].Arguments, Does.Contain("--omit=dev"), $"{path}: no test tools in the image");
+            Assert.That(dockerfile.Stages.Select(s => s.Image), Is.All.StartWith("node:"), $"{path}: built and run on the Node.js image");
+            Assert.That(dockerfile.Final.All("COPY").Select(c => c.Arguments), Is.All.StartsWith("--from="), $"{path}: the final stage takes only the build stage's files");
+        });
+    }
+
+    [TestCaseSource(nameof(DotNetDockerfiles))]
     public void It_restores_from_the_project_files_before_copying_the_sources(string path)
     {
         var build = Dockerfile.Read(path).Stages[0].Instructions;

@@ -8,7 +8,36 @@ namespace Deployment.Tests.Docker;
 [NonParallelizable]
 public class EveryDockerfilePublishesItsProcess
 {
-    public static IEnumerable<string> Dockerfiles => Dockerfile.All();
+    public static IEnumerable<string> Dockerfiles => Dockerfile.DotNet();
+
+    public static IEnumerable<string> NodeDockerfiles => Dockerfile.Node();
+
+    [TestCaseSource(nameof(NodeDockerfiles))]
+    public async Task Its_final_stage_holds_the_package_its_entry_point_starts_with_its_contracts(string path)
+    {
+        var dockerfile = Dockerfile.Read(path);
+        using var build = new DockerBuildSimulation();
+
+        await build.RunAsync(dockerfile);
+
+        var final = DockerBuildSimulation.StageName(dockerfile, dockerfile.Stages.Count - 1);
+        var entryPoint = dockerfile.EntryPoint;
+        Assert.That(entryPoint, Has.Length.EqualTo(2).And.ItemAt(0).EqualTo("node"), $"{path}: ENTRYPOINT [\"node\", \"<main>.js\"]");
+        var workdir = build.WorkdirOf(final).TrimEnd('/');
+        var settings = dockerfile.Final.All("ENV").Select(e => e.Arguments.Split('=', 2)).ToDictionary(e => e[0], e => e[1]);
+        Assert.Multiple(() =>
+        {
+            Assert.That(File.Exists(build.PathIn(final, $"{workdir}/{entryPoint[1]}")), $"{path}: {entryPoint[1]} is not in the final stage's {workdir}");
+            Assert.That(Directory.Exists(build.PathIn(final, $"{workdir}/node_modules/amqplib")), $"{path}: the installed packages are not in the final stage");
+            Assert.That(Directory.Exists(build.PathIn(final, $"{workdir}/node_modules/jest")), Is.False, $"{path}: the test tools are in the final stage");
+            // What it reads at start: the topology, the message schemas, the stock file, each where the image says.
+            foreach (var (setting, file) in new[] { ("Conveyor__TopologyFile", ""), ("Inventory__SchemasDirectory", "/OrderPlaced.schema.json"), ("Inventory__StockFile", "") })
+            {
+                Assert.That(settings.TryGetValue(setting, out var value), $"{path}: ENV {setting} is not set");
+                if (value is not null) Assert.That(File.Exists(build.PathIn(final, value + file)), $"{path}: {setting}={value}: {value}{file} is not in the final stage");
+            }
+        });
+    }
 
     [TestCaseSource(nameof(Dockerfiles))]
     public async Task Its_final_stage_holds_what_its_entry_point_starts(string path)

@@ -146,7 +146,7 @@ public class TheRenderedManifestsHold
             .Where(v => v.Text("name") == "ConnectionStrings__Database")
             .Select(v => v.Text("value"))
             .ToList();
-        Assert.That(connectionStrings, Has.Count.EqualTo(4).And.All.EndsWith(";Maximum Pool Size=15"));
+        Assert.That(connectionStrings, Has.Count.EqualTo(SystemTopology.Endpoints.Count).And.All.EndsWith(";Maximum Pool Size=15"));
     }
 
     [Test]

@@ -19,6 +19,7 @@ public static class NotifyOrderCancelledHandler
         CancellationReason.PaymentDeclined => "your payment was declined by the payment provider",
         CancellationReason.PaymentTimedOut => "we did not receive your payment in time",
         CancellationReason.CustomerRequested => "you asked us to cancel it",
+        CancellationReason.OutOfStock => "an item you ordered is out of stock; any payment taken is refunded",
         _ => "of a problem with the order",
     };
 

@@ -20,6 +20,7 @@ public static class GetOrder
         string? CancellationReason,
         Guid? RefundId,
         decimal? RefundedAmount,
+        string Stock,
         DateTimeOffset PlacedAt,
         IReadOnlyList<StatusChangeView> Timeline);
 
@@ -34,6 +35,7 @@ public static class GetOrder
         order.CancellationReason?.ToString(),
         order.RefundId,
         order.RefundedAmount,
+        order.StockState.ToString(),
         order.PlacedAt,
         order.Timeline.OrderBy(t => t.At).Select(t => new StatusChangeView(t.Status.ToString(), t.At, t.Reason)).ToList());
 

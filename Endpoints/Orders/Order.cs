@@ -31,6 +31,16 @@ public enum PaymentState
     Refunded,
 }
 
+/// <summary>The order's stock as Orders knows it from Inventory's events.</summary>
+public enum StockState
+{
+    /// <summary>No answer from Inventory yet.</summary>
+    Pending,
+    Reserved,
+    Unavailable,
+    Released,
+}
+
 /// <summary>One entry of an order's timeline: the state it reached, when, and why.</summary>
 public sealed class StatusChange
 {
@@ -43,9 +53,9 @@ public sealed class StatusChange
 public sealed record PaymentDeadlinePassed(Guid OrderId);
 
 /// <summary>
-/// The order and its lifecycle saga in one: Placed, then Confirmed once the payment is authorized, or
-/// Cancelled (declined, deadline passed, customer's request), and Refunded once the money taken for a
-/// cancelled order is back. Wolverine loads it by the <c>OrderId</c> of each incoming message and saves
+/// The order and its lifecycle saga in one: Placed, then Confirmed once the payment is authorized and the stock
+/// reserved (in either order), or Cancelled (declined, deadline passed, out of stock, customer's request), and
+/// Refunded once the money taken for a cancelled order is back. Wolverine loads it by the <c>OrderId</c> of each incoming message and saves
 /// it, with the messages each step returns, in one transaction. Every step is idempotent and safe out of
 /// order: a message that no longer applies changes nothing and sends nothing.
 /// </summary>
@@ -66,6 +76,7 @@ public sealed class Order : Saga
     public DateTimeOffset? PaymentUpdatedAt { get; set; }
     public Guid? RefundId { get; set; }
     public decimal? RefundedAmount { get; set; }
+    public StockState StockState { get; set; }
     public List<StatusChange> Timeline { get; set; } = [];
     public DateTimeOffset PlacedAt { get; set; }
 
@@ -102,9 +113,10 @@ public sealed class Order : Saga
     }
 
     /// <summary>
-    /// The payment went through: confirm the order — if it is this order's payment, of its total in its currency;
-    /// anything else confirms nothing and ends in <c>error</c> with the reason. An authorization that arrives after
-    /// the order was cancelled confirms nothing either: Payments refunds it when it sees the cancellation.
+    /// The payment went through: the order is confirmed once its stock is reserved too — if it is this order's
+    /// payment, of its total in its currency; anything else confirms nothing and ends in <c>error</c> with the reason.
+    /// An authorization that arrives after the order was cancelled confirms nothing either: Payments refunds it when
+    /// it sees the cancellation.
     /// </summary>
     public OrderConfirmed? Handle(PaymentAuthorized authorized, TimeProvider clock)
     {
@@ -117,11 +129,49 @@ public sealed class Order : Saga
 
         var now = clock.GetUtcNow();
         RecordPayment(PaymentState.Authorized, authorized.PaymentId, now, reference: authorized.ProviderReference);
-        if (Status != OrderStatus.Placed) return null;
+        return ConfirmIfReady(now);
+    }
+
+    /// <summary>Inventory holds every line: the order is confirmed once its payment is authorized too.</summary>
+    public OrderConfirmed? Handle(StockReserved reserved, TimeProvider clock, ILogger<Order> logger)
+    {
+        if (StockState != StockState.Pending)
+        {
+            logger.LogWarning("Ignoring StockReserved for order {OrderId}, whose stock is already {StockState}", Id, StockState);
+            return null;
+        }
+
+        StockState = StockState.Reserved;
+        return ConfirmIfReady(clock.GetUtcNow());
+    }
+
+    /// <summary>
+    /// Not every line can be had: the order is cancelled (OutOfStock) and Payments refunds whatever it took when it
+    /// sees the cancellation. Inventory answers once per order, so a confirmed order never hears this.
+    /// </summary>
+    public OrderCancelled? Handle(StockUnavailable unavailable, TimeProvider clock, ILogger<Order> logger)
+    {
+        if (StockState != StockState.Pending)
+        {
+            logger.LogWarning("Ignoring StockUnavailable for order {OrderId}, whose stock is already {StockState}", Id, StockState);
+            return null;
+        }
+
+        StockState = StockState.Unavailable;
+        var missing = string.Join(", ", unavailable.Short.Select(s => $"{s.Sku} {s.Requested} asked, {s.Available} left"));
+        return Status == OrderStatus.Placed ? Cancel(Messages.CancellationReason.OutOfStock, clock.GetUtcNow(), missing) : null;
+    }
+
+    /// <summary>The cancelled order's stock is back on the shelf (Inventory's compensation).</summary>
+    public void Handle(StockReleased released) => StockState = StockState.Released;
+
+    private OrderConfirmed? ConfirmIfReady(DateTimeOffset now)
+    {
+        if (Status != OrderStatus.Placed || PaymentState != PaymentState.Authorized || StockState != StockState.Reserved) return null;
 
         MoveTo(OrderStatus.Confirmed, now);
         ConveyorTelemetry.OrdersConfirmed.Add(1);
-        return new OrderConfirmed(Id, authorized.PaymentId, now);
+        return new OrderConfirmed(Id, PaymentId!.Value, now);
     }
 
     public OrderCancelled? Handle(PaymentDeclined declined, TimeProvider clock)
@@ -155,9 +205,12 @@ public sealed class Order : Saga
         PaymentUpdatedAt = at;
     }
 
-    /// <summary>No payment in time: cancel. An order already paid (or cancelled) lets the deadline pass.</summary>
+    /// <summary>
+    /// No payment in time: cancel. An order already paid (or cancelled) lets the deadline pass: a paid order waiting
+    /// for Inventory's answer gets it, Inventory's queue is durable, and the answer either confirms or cancels it.
+    /// </summary>
     public OrderCancelled? Handle(PaymentDeadlinePassed deadline, TimeProvider clock) =>
-        Status == OrderStatus.Placed ? Cancel(Messages.CancellationReason.PaymentTimedOut, clock.GetUtcNow()) : null;
+        Status == OrderStatus.Placed && PaymentState != PaymentState.Authorized ? Cancel(Messages.CancellationReason.PaymentTimedOut, clock.GetUtcNow()) : null;
 
     /// <summary>The money for a cancelled order is back.</summary>
     public void Handle(PaymentRefunded refunded, TimeProvider clock, ILogger<Order> logger)
@@ -226,6 +279,15 @@ public sealed class Order : Saga
 
     public static void NotFound(PaymentRefunded refunded, ILogger<Order> logger) =>
         logger.LogWarning("Ignoring PaymentRefunded for unknown order {OrderId}", refunded.OrderId);
+
+    public static void NotFound(StockReserved reserved, ILogger<Order> logger) =>
+        logger.LogWarning("Ignoring StockReserved for unknown order {OrderId}", reserved.OrderId);
+
+    public static void NotFound(StockUnavailable unavailable, ILogger<Order> logger) =>
+        logger.LogWarning("Ignoring StockUnavailable for unknown order {OrderId}", unavailable.OrderId);
+
+    public static void NotFound(StockReleased released, ILogger<Order> logger) =>
+        logger.LogWarning("Ignoring StockReleased for unknown order {OrderId}", released.OrderId);
 
     public static void NotFound(PaymentDeadlinePassed deadline, ILogger<Order> logger) =>
         logger.LogWarning("Ignoring the payment deadline of unknown order {OrderId}", deadline.OrderId);

@@ -25,6 +25,7 @@ public sealed class OrdersDb(DbContextOptions<OrdersDb> options) : DbContext(opt
             order.Property(o => o.IdempotencyKey).HasMaxLength(PlaceOrder.MaxIdempotencyKeyLength);
             order.Property(o => o.RequestFingerprint).HasMaxLength(64);
             order.Property(o => o.PaymentState).HasConversion<string>().HasMaxLength(32);
+            order.Property(o => o.StockState).HasConversion<string>().HasMaxLength(32);
             order.Property(o => o.PaymentReference).HasMaxLength(200);
             order.Property(o => o.PaymentDeclineReason).HasMaxLength(500);
             // Without the concurrency token two events for one order could both load version N and the

@@ -9,6 +9,7 @@ public class OrderCancelledSendsOneEmailWithTheReason
     [TestCase(CancellationReason.PaymentDeclined, "declined")]
     [TestCase(CancellationReason.PaymentTimedOut, "did not receive your payment in time")]
     [TestCase(CancellationReason.CustomerRequested, "you asked us to cancel")]
+    [TestCase(CancellationReason.OutOfStock, "out of stock")]
     public void The_customer_is_told_why(CancellationReason reason, string explanation)
     {
         var order = OrderConfirmedSendsOneEmail.Summary();

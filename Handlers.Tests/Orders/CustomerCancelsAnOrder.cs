@@ -60,7 +60,7 @@ public class CustomerCancelsAnOrder
     [Test]
     public void A_payment_arriving_after_the_customer_cancelled_does_not_revive_the_order()
     {
-        var order = Given.PlacedOrder();
+        var order = Given.ReservedOrder();
         order.CancelAtCustomersRequest(Given.Now);
 
         var confirmed = order.Handle(Given.AuthorizationFor(order), Given.Clock());

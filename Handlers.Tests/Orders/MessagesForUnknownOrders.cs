@@ -22,5 +22,8 @@ public class MessagesForUnknownOrders
             Order.NotFound(new PaymentDeclined(Guid.NewGuid(), Guid.NewGuid(), "card_declined", Given.Now), Given.Log<Order>());
             Order.NotFound(new PaymentRefunded(Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), 1m, "EUR", "r", Given.Now), Given.Log<Order>());
             Order.NotFound(new PaymentDeadlinePassed(Guid.NewGuid()), Given.Log<Order>());
+            Order.NotFound(new StockReserved(Guid.NewGuid(), [new StockLine("BOOK", 1)], Given.Now), Given.Log<Order>());
+            Order.NotFound(new StockUnavailable(Guid.NewGuid(), [new StockShortfall("BOOK", 1, 0)], Given.Now), Given.Log<Order>());
+            Order.NotFound(new StockReleased(Guid.NewGuid(), [new StockLine("BOOK", 1)], Given.Now), Given.Log<Order>());
         });
 }

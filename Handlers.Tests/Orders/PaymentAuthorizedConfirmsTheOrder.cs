@@ -6,9 +6,9 @@ namespace Handlers.Tests.Orders;
 public class PaymentAuthorizedConfirmsTheOrder
 {
     [Test]
-    public void A_placed_order_is_confirmed_and_OrderConfirmed_is_published()
+    public void A_placed_order_with_its_stock_reserved_is_confirmed_and_OrderConfirmed_is_published()
     {
-        var order = Given.PlacedOrder();
+        var order = Given.ReservedOrder();
         var authorized = Given.AuthorizationFor(order);
         var clock = Given.Clock();
         clock.Advance(TimeSpan.FromSeconds(2));
@@ -27,7 +27,7 @@ public class PaymentAuthorizedConfirmsTheOrder
     [Test]
     public void The_same_authorization_delivered_again_confirms_nothing_twice()
     {
-        var order = Given.PlacedOrder();
+        var order = Given.ReservedOrder();
         var authorized = Given.AuthorizationFor(order);
         order.Handle(authorized, Given.Clock());
 
@@ -42,6 +42,7 @@ public class PaymentAuthorizedConfirmsTheOrder
 
     [TestCase(CancellationReason.PaymentTimedOut)]
     [TestCase(CancellationReason.CustomerRequested)]
+    [TestCase(CancellationReason.OutOfStock)]
     public void A_late_authorization_for_a_cancelled_order_confirms_nothing_but_is_remembered(CancellationReason reason)
     {
         var order = Given.CancelledOrder(reason);

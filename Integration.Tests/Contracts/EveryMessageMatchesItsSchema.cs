@@ -20,15 +20,15 @@ public class EveryMessageMatchesItsSchema
     private static readonly Dictionary<Type, JsonSchema> Schemas = MessageJson.MessageTypes.ToDictionary(
         t => t, t => JsonSchema.FromText(File.ReadAllText(Path.Combine(MessagesDirectory, "schemas", $"{t.Name}.schema.json"))));
 
-    private static JsonSchema SchemaFor(Type type) => Schemas[type];
+    internal static JsonSchema SchemaFor(Type type) => Schemas[type];
 
     private static JsonNode SampleFor(Type type) =>
         JsonNode.Parse(File.ReadAllText(Path.Combine(MessagesDirectory, "samples", "current", $"{type.Name}.json")))!;
 
-    private static EvaluationResults Evaluate(JsonSchema schema, JsonNode? instance) =>
+    internal static EvaluationResults Evaluate(JsonSchema schema, JsonNode? instance) =>
         schema.Evaluate(JsonSerializer.SerializeToElement(instance), new EvaluationOptions { OutputFormat = OutputFormat.List, RequireFormatValidation = true });
 
-    private static string Describe(EvaluationResults results) =>
+    internal static string Describe(EvaluationResults results) =>
         string.Join("; ", (results.Details ?? []).Where(d => d.Errors is not null)
             .SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation}: {e.Value}")));
 

@@ -20,7 +20,7 @@ public class AKilledProcessChangesNoOrder : FaultFixture
             $"`kill -9` of {endpoint} once a tenth of the burst was accepted, then {endpoint} started again at once.",
             KillThenRestart(endpoint),
             duplicateEmailReason: endpoint == SystemTopology.Notifications.Name ? NotificationsDiedBetweenSendingAndRecording : null,
-            takenOverBy: endpoint);
+            takenOverBy: TakenOverBy(endpoint));
 
         result.AssertPassed();
     }

@@ -24,7 +24,7 @@ public class ASurvivingInstanceCarriesOn : FaultFixture
                 $"Two {endpoint} instances; `kill -9` of the first once a tenth of the burst was accepted, and it stays dead: the second carries on alone.",
                 KillThenRestart(endpoint, restart: false),
                 duplicateEmailReason: endpoint == SystemTopology.Notifications.Name ? AKilledProcessChangesNoOrder.NotificationsDiedBetweenSendingAndRecording : null,
-                takenOverBy: endpoint);
+                takenOverBy: TakenOverBy(endpoint));
 
             result.AssertPassed();
         }

@@ -24,6 +24,13 @@ public abstract class FaultFixture : SystemFixture
     /// <summary>The endpoints a scenario hurts one at a time, by name (the test's name shows it).</summary>
     public static IEnumerable<string> BusinessEndpointNames => SystemTopology.BusinessEndpoints.Select(e => e.Name);
 
+    /// <summary>
+    /// The endpoint whose live node must eject a dead one and take over its stored work: a Wolverine endpoint's. A Node.js
+    /// endpoint has no node ownership to take over (its deliveries go back to the queue with the connection, its delayed
+    /// retries are any instance's to run), so there is nothing to wait for.
+    /// </summary>
+    protected static string? TakenOverBy(string endpoint) => SystemTopology.Named(endpoint).Runtime == Runtime.DotNet ? endpoint : null;
+
     protected override IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>
     {
         // As deployed: the 30 s deadline and the default retry schedule (2 immediate, then 1, 4 and 16 s).
@@ -130,6 +137,7 @@ public abstract class FaultFixture : SystemFixture
                 else if (outcome.PaymentStatus != expected.PaymentStatus) wrong.Add($"payment {outcome.PaymentStatus}");
             }
 
+            if (expected.Reservation is not null && outcome.Reservation != expected.Reservation) wrong.Add($"reservation {outcome.Reservation ?? "none"}");
             if (outcome.Payments > 1) result.DuplicatePayments += outcome.Payments - 1;
             if (outcome.Refunds < expected.Refunds) result.LostRefunds += expected.Refunds - outcome.Refunds;
             if (outcome.Refunds > expected.Refunds) result.DuplicateRefunds += outcome.Refunds - expected.Refunds;
@@ -157,6 +165,7 @@ public abstract class FaultFixture : SystemFixture
         }
 
         if (result.DuplicateEmails > 0) result.DuplicateEmailReason = duplicateEmailReason;
+        result.Problems.AddRange((await SystemLedger.UnbalancedStockAsync()).Select(u => $"Inventory's books do not balance: {u}"));
     }
 
     /// <summary>Seconds from the fault until a live node of <paramref name="endpoint"/> ejected a dead one (Wolverine's node records), if it did within the settle timeout.</summary>

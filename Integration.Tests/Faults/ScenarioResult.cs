@@ -1,10 +1,10 @@
 namespace Integration.Tests.Faults;
 
-/// <summary>What every order of a scenario must end as: its state, its payment, its refunds and its e-mails.</summary>
-public sealed record Expectation(string State, string? PaymentStatus, int Refunds, IReadOnlyDictionary<string, int> Mails)
+/// <summary>What every order of a scenario must end as: its state, its payment, its refunds, its e-mails and its reservation.</summary>
+public sealed record Expectation(string State, string? PaymentStatus, int Refunds, IReadOnlyDictionary<string, int> Mails, string? Reservation = null)
 {
     public static readonly Expectation ConfirmedAndMailed =
-        new("Confirmed", "Authorized", 0, new Dictionary<string, int> { [SystemLedger.Confirmed] = 1 });
+        new("Confirmed", "Authorized", 0, new Dictionary<string, int> { [SystemLedger.Confirmed] = 1 }, Reservation: "Sold");
 }
 
 /// <summary>One fault scenario, as the report shows it.</summary>

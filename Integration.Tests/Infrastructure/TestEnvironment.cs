@@ -57,6 +57,14 @@ public static class TestEnvironment
         RequireTcp("PostgreSQL", PostgresHost, 5432);
     }
 
+    /// <summary>A TCP port nothing listens on at the moment, for a server of the test's own.</summary>
+    public static int FreeTcpPort()
+    {
+        using var listener = new global::System.Net.Sockets.TcpListener(global::System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((global::System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
     /// <summary>Polls until <paramref name="condition"/> holds; fails with <paramref name="what"/> after the deadline.</summary>
     public static async Task<T> Eventually<T>(Func<Task<T>> probe, Func<T, bool> condition, string what, TimeSpan? timeout = null)
     {

@@ -135,7 +135,7 @@ public class OneTracePerOrderAndItsMetrics : SystemFixture
         for (var i = 0; i < 3; i++) await WaitForState(await PlaceCountedOrder(), "Confirmed");
         var placed = _ordersPlaced;
 
-        await TestEnvironment.Eventually(() => _prometheus.QueryAsync("up{job=\"conveyor\"} == 1"), up => up.Count == 4, "Prometheus to scrape the four processes");
+        await TestEnvironment.Eventually(() => _prometheus.QueryAsync("up{job=\"conveyor\"} == 1"), up => up.Count == SystemTopology.Endpoints.Count, "Prometheus to scrape every process");
         // Every order here is tok_ok: placed, authorized, confirmed and mailed once each.
         foreach (var counter in new[] { "conveyor_orders_placed_total", "conveyor_payments_authorized_total", "conveyor_orders_confirmed_total", "conveyor_emails_sent_total" })
         {

@@ -457,7 +457,7 @@ public class ServiceControlPutsFailuresRight : SystemFixture
             instances.Where(i => i.GetProperty("endpoint").GetString() == endpoint).Select(i => i.GetProperty("up").GetBoolean() ? "up" : "down").FirstOrDefault() ?? "unknown";
         Task<List<JsonElement>> Endpoints() => _serviceControl.Http.GetFromJsonAsync<List<JsonElement>>("/api/endpoints")!;
 
-        var all = await TestEnvironment.Eventually(Endpoints, e => SystemTopology.Endpoints.Select(p => p.Name).All(n => StateOf(e, n) == "up"), "all four endpoints up");
+        var all = await TestEnvironment.Eventually(Endpoints, e => SystemTopology.Endpoints.Select(p => p.Name).All(n => StateOf(e, n) == "up"), "every endpoint up");
         var checks = all.Single(i => i.GetProperty("endpoint").GetString() == SystemTopology.Notifications.Name).GetProperty("checks").EnumerateArray().Select(c => c.GetProperty("name").GetString()).ToList();
 
         await System.StopAsync(SystemTopology.Payments.Name);

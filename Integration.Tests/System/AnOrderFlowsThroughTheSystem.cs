@@ -1,3 +1,4 @@
+using Conveyor.Topology;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -12,8 +13,8 @@ public class AnOrderFlowsThroughTheSystem : SystemFixture
     private static object Order(string token = "tok_ok") => OrderRequests.TwoLines(token);
 
     [Test]
-    public void The_three_endpoints_and_ServiceControl_are_four_separate_processes() =>
-        Assert.That(System.Processes.Select(p => p.Id).Distinct().Count(), Is.EqualTo(4));
+    public void Every_endpoint_and_ServiceControl_is_a_separate_process() =>
+        Assert.That(System.Processes.Select(p => p.Id).Distinct().Count(), Is.EqualTo(SystemTopology.Endpoints.Count));
 
     [Test]
     public async Task A_placed_order_is_confirmed_and_the_customer_gets_one_email()

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Diagnostics;
 using System.Reflection;
+using System.Text.Json;
 using Conveyor.Hosting;
 using Conveyor.Topology;
 using Integration.Tests.Infrastructure;
@@ -8,7 +9,7 @@ using Integration.Tests.Infrastructure;
 namespace Integration.Tests.System;
 
 /// <summary>
-/// Orders, Payments, Notifications and ServiceControl as four OS processes: the real executables, started
+/// Every process of the topology (the endpoints, ServiceControl, the identity provider) as OS processes: the real executables, started
 /// with test ports, databases and vhost, stopped (and their output kept) at the end.
 /// </summary>
 public sealed class RunningSystem : IAsyncDisposable
@@ -115,7 +116,7 @@ public sealed class RunningSystem : IAsyncDisposable
     };
 
     /// <summary>
-    /// Starts the four processes; <paramref name="overrides"/> replace or add settings (environment variable
+    /// Starts every process of the topology; <paramref name="overrides"/> replace or add settings (environment variable
     /// names) for all of them, <paramref name="endpointOverrides"/> for one endpoint (by name).
     /// </summary>
     public static async Task<RunningSystem> StartAsync(
@@ -240,20 +241,10 @@ public sealed class RunningSystem : IAsyncDisposable
 
     private void Start(Executable endpoint, int instance)
     {
-        // The endpoints were built in the same configuration as this test assembly (Debug or Release).
-        var configuration = typeof(RunningSystem).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()!.Configuration;
-        var root = FindRepositoryRoot();
-        var output = Path.Combine(root, Path.GetDirectoryName(endpoint.Project)!, "bin", configuration, "net10.0");
-        var dll = Path.Combine(output, $"{Path.GetFileNameWithoutExtension(endpoint.Project)}.dll");
-        if (!File.Exists(dll)) Assert.Fail($"{dll} is not built; build the solution first (./build.sh build).");
-
-        var start = new ProcessStartInfo("dotnet", [dll])
-        {
-            WorkingDirectory = output,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        var start = StartInfoOf(endpoint.Process);
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        start.UseShellExecute = false;
         start.Environment["Urls"] = $"http://127.0.0.1:{endpoint.PortOf(instance)}";
         if (endpoint.Process is EndpointTopology messaging)
         {
@@ -280,6 +271,28 @@ public sealed class RunningSystem : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         _processes.Add((processName, process, log));
+    }
+
+    /// <summary>
+    /// How a process of the topology runs: a .NET one as <c>dotnet</c> of its build output (built in the same configuration
+    /// as this test assembly), a Node.js one as <c>node</c> of its package's main module, from its package folder.
+    /// </summary>
+    private static ProcessStartInfo StartInfoOf(ProcessTopology process)
+    {
+        var root = FindRepositoryRoot();
+        if (process.Runtime == Runtime.Node)
+        {
+            var package = Path.Combine(root, Path.GetDirectoryName(process.Project)!);
+            if (!Directory.Exists(Path.Combine(package, "node_modules"))) Assert.Fail($"{package} has no node_modules; install its packages first (./build.sh build runs npm ci).");
+            var main = JsonDocument.Parse(File.ReadAllText(Path.Combine(root, process.Project))).RootElement.GetProperty("main").GetString()!;
+            return new ProcessStartInfo("node", [main]) { WorkingDirectory = package };
+        }
+
+        var configuration = typeof(RunningSystem).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()!.Configuration;
+        var output = Path.Combine(root, Path.GetDirectoryName(process.Project)!, "bin", configuration, "net10.0");
+        var dll = Path.Combine(output, $"{Path.GetFileNameWithoutExtension(process.Project)}.dll");
+        if (!File.Exists(dll)) Assert.Fail($"{dll} is not built; build the solution first (./build.sh build).");
+        return new ProcessStartInfo("dotnet", [dll]) { WorkingDirectory = output };
     }
 
     /// <summary>What this system's <paramref name="name"/> has written to stdout and stderr so far (its log, one JSON object per line).</summary>

@@ -139,6 +139,12 @@ namespace Conveyor.Orders.Migrations
                         .HasColumnType("character varying(32)")
                         .HasColumnName("status");
 
+                    b.Property<string>("StockState")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("stock_state");
+
                     b.Property<decimal>("Total")
                         .HasPrecision(19, 4)
                         .HasColumnType("numeric(19,4)")

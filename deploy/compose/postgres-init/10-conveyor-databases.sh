@@ -6,7 +6,7 @@
 set -euo pipefail
 
 # >>> generated: endpoints. Generated from Topology/SystemTopology.cs by tools/Topology (./build.sh topology): do not edit.
-endpoints="orders payments notifications servicecontrol"
+endpoints="orders payments notifications inventory servicecontrol"
 # <<< generated: endpoints
 
 for endpoint in $endpoints; do
