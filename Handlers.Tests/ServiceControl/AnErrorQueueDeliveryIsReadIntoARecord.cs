@@ -38,7 +38,7 @@ public class AnErrorQueueDeliveryIsReadIntoARecord
 
         Assert.Multiple(() =>
         {
-            Assert.That(message.Id, Is.EqualTo(MessageId), "Wolverine's message id is the record's id");
+            Assert.That(message.MessageId, Is.EqualTo(MessageId.ToString()));
             Assert.That(message.Queue, Is.EqualTo(SystemTopology.Payments.Queue));
             Assert.That(message.Endpoint, Is.EqualTo(SystemTopology.Payments.Name));
             Assert.That(message.MessageType, Is.EqualTo("Conveyor.Messages.OrderPlaced"));
@@ -46,6 +46,23 @@ public class AnErrorQueueDeliveryIsReadIntoARecord
             Assert.That(failure.Attempts, Is.EqualTo(6));
             Assert.That(failure.FailedAt, Is.EqualTo(new DateTimeOffset(2026, 11, 27, 9, 59, 58, TimeSpan.Zero)));
             Assert.That(failure.FirstFailedAt, Is.EqualTo(new DateTimeOffset(2026, 11, 27, 9, 59, 40, TimeSpan.Zero)));
+        });
+    }
+
+    [Test]
+    public void An_event_failing_in_two_subscribers_is_two_records_each_of_its_queue()
+    {
+        var inPayments = FailedMessageReceipt.Read(Properties, EndpointFailureHeaders(), "{}"u8.ToArray(), ReceivedAt, Payments);
+        var inventoryHeaders = EndpointFailureHeaders();
+        inventoryHeaders["conveyor-endpoint"] = SystemTopology.Inventory.Name;
+        inventoryHeaders["conveyor-queue"] = $"rabbitmq://queue/{SystemTopology.Inventory.Queue}";
+        var inInventory = FailedMessageReceipt.Read(Properties, inventoryHeaders, "{}"u8.ToArray(), ReceivedAt, SystemTopology.Inventory.BrokerUser);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(inInventory.Message.Id, Is.Not.EqualTo(inPayments.Message.Id), "a retry of one goes to its own queue, and resolves only it");
+            Assert.That(inInventory.Message.MessageId, Is.EqualTo(inPayments.Message.MessageId));
+            Assert.That((inPayments.Message.Queue, inInventory.Message.Queue), Is.EqualTo((SystemTopology.Payments.Queue, SystemTopology.Inventory.Queue)));
         });
     }
 

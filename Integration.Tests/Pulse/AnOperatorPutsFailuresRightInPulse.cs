@@ -101,7 +101,7 @@ public class AnOperatorPutsFailuresRightInPulse : PulseFixture
     public async Task A_message_archived_from_the_browser_leaves_the_list_for_the_archive()
     {
         var (_, messageId) = await FailedMessages.SendInvalidOrderPlacedAsync();
-        var failed = await ServiceControl.WaitForAsync(m => m.GetProperty("messageId").GetString() == messageId, "the invalid OrderPlaced in ServiceControl");
+        var failed = await ServiceControl.WaitForAsync(FailedMessages.FailedInPayments(messageId), "the invalid OrderPlaced in ServiceControl");
         var id = ServiceControlClient.IdOf(failed);
 
         await Page.GotoAsync($"/messages/{id}");

@@ -43,6 +43,8 @@ public class NoForgeryChangesAnything : SystemFixture
     private Task<JsonElement> FailureOf(string messageId, string what, string status = "Unresolved") =>
         _serviceControl.WaitForAsync(m => m.GetProperty("messageId").GetString() == messageId, what, status);
 
+    private Task<JsonElement> PaymentsFailureOf(string messageId, string what) => _serviceControl.WaitForAsync(FailedMessages.FailedInPayments(messageId), what);
+
     /// <summary>The order ends as its real payment decides (tok_down: never paid, so cancelled at the deadline), with no confirmation e-mail.</summary>
     private async Task AssertNeverConfirmed(Placed order)
     {
@@ -83,6 +85,29 @@ public class NoForgeryChangesAnything : SystemFixture
         await AssertNeverConfirmed(order);
     }
 
+    [Test]
+    public async Task An_OrderPlaced_not_published_by_Orders_reserves_no_stock_in_Inventory_and_cannot_be_retried_into_it()
+    {
+        var forged = new OrderPlaced(Guid.NewGuid(), "customer-forged", "mallory@example.com", "EUR", [new OrderLine("PRINT-LIMITED", 10, 120m)], 1200m, "tok_ok", DateTimeOffset.UtcNow);
+        var properties = Typed<OrderPlaced>(forged.OrderId);
+        await using (var admin = await Broker.ConnectAsync())
+        {
+            await admin.PublishAsync(SystemTopology.ExchangeFor(typeof(OrderPlaced)), properties, Json(forged));
+        }
+
+        // Inventory (Node.js) refuses it for its sender in the contract's terms, so ServiceControl rejects it as it does Orders' refusals.
+        var failed = await _serviceControl.WaitForAsync(
+            m => m.GetProperty("messageId").GetString() == properties.MessageId && m.GetProperty("endpoint").GetString() == SystemTopology.Inventory.Name,
+            "the forged OrderPlaced refused by Inventory", status: "Rejected");
+        var reservations = await Sql.ScalarAsync<long>(SystemDatabases.ConnectionTo(SystemTopology.Inventory), "select count(*) from reservations where order_id = @o", ("o", forged.OrderId));
+        Assert.Multiple(() =>
+        {
+            Assert.That(ServiceControlClient.Header(failed, "exception-type"), Does.EndWith(nameof(UntrustedSenderException)));
+            Assert.That(ServiceControlClient.Header(failed, "exception-message"), Does.Contain(BrokerDefinitions.OperatorUser));
+            Assert.That(reservations, Is.Zero, "no stock held for the forgery");
+        });
+    }
+
     [TestCase(0.01, false, "total")]
     [TestCase(62.40, true, "payment")]
     public async Task A_PaymentAuthorized_from_Payments_that_does_not_match_the_order_confirms_nothing(decimal amount, bool anotherPayment, string reason)
@@ -112,7 +137,7 @@ public class NoForgeryChangesAnything : SystemFixture
         // A real failure of Payments, and a forgery from Notifications' user under the same message id, naming
         // Payments' queue, carrying a refund Payments would act on if it were ever retried.
         var (orderId, messageId) = await FailedMessages.SendInvalidOrderPlacedAsync();
-        var real = await FailureOf(messageId, "the real failure stored");
+        var real = await PaymentsFailureOf(messageId, "the real failure stored");
         var realBody = await SystemDatabases.StoredBodyOf(messageId);
         var before = await _serviceControl.Http.GetFromJsonAsync<JsonElement>("/api/failed-messages/counts");
 
@@ -151,7 +176,7 @@ public class NoForgeryChangesAnything : SystemFixture
     public async Task A_later_copy_of_a_failure_never_replaces_the_body_a_retry_sends()
     {
         var (_, messageId) = await FailedMessages.SendInvalidOrderPlacedAsync();
-        var real = await FailureOf(messageId, "the real failure stored");
+        var real = await PaymentsFailureOf(messageId, "the real failure stored");
         var body = await SystemDatabases.StoredBodyOf(messageId);
 
         // Even from the queue's own endpoint: what a retry sends is what failed first.
@@ -174,7 +199,7 @@ public class NoForgeryChangesAnything : SystemFixture
     public async Task A_retry_confirmation_or_heartbeat_for_another_endpoint_changes_nothing()
     {
         var (_, messageId) = await FailedMessages.SendInvalidOrderPlacedAsync();
-        var failed = await FailureOf(messageId, "the failure stored");
+        var failed = await PaymentsFailureOf(messageId, "the failure stored");
         var failedId = ServiceControlClient.IdOf(failed);
         var host = $"forged-{Guid.NewGuid():N}";
 

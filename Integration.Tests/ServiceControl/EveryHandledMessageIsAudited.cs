@@ -24,8 +24,11 @@ public class EveryHandledMessageIsAudited : SystemFixture
         $"PlaceOrder@{SystemTopology.Orders.Name}",
         $"OrderPlaced@{SystemTopology.Payments.Name}",
         $"OrderPlaced@{SystemTopology.Notifications.Name}",
+        $"OrderPlaced@{SystemTopology.Inventory.Name}",
         $"PaymentAuthorized@{SystemTopology.Orders.Name}",
+        $"StockReserved@{SystemTopology.Orders.Name}",
         $"OrderConfirmed@{SystemTopology.Notifications.Name}",
+        $"OrderConfirmed@{SystemTopology.Inventory.Name}",
         $"PaymentDeadlinePassed@{SystemTopology.Orders.Name}",
     ];
 
@@ -74,7 +77,9 @@ public class EveryHandledMessageIsAudited : SystemFixture
         var request = Single(messages, $"PlaceOrder@{SystemTopology.Orders.Name}");
         var placedAtPayments = Single(messages, $"OrderPlaced@{SystemTopology.Payments.Name}");
         var placedAtNotifications = Single(messages, $"OrderPlaced@{SystemTopology.Notifications.Name}");
+        var placedAtInventory = Single(messages, $"OrderPlaced@{SystemTopology.Inventory.Name}");
         var authorized = Single(messages, $"PaymentAuthorized@{SystemTopology.Orders.Name}");
+        var reserved = Single(messages, $"StockReserved@{SystemTopology.Orders.Name}");
         var confirmed = Single(messages, $"OrderConfirmed@{SystemTopology.Notifications.Name}");
         var deadline = Single(messages, $"PaymentDeadlinePassed@{SystemTopology.Orders.Name}");
         string? Id(JsonElement m) => Text(m, "messageId");
@@ -86,13 +91,15 @@ public class EveryHandledMessageIsAudited : SystemFixture
             Assert.That(messages.Select(m => Text(m, "conversationId")), Is.All.EqualTo(order.Id.ToString()), "one conversation per order");
             Assert.That(Text(request, "kind"), Is.EqualTo("http"));
             Assert.That(Text(request, "relatedTo"), Is.Null, "the request starts the conversation");
-            Assert.That(Id(placedAtPayments), Is.EqualTo(Id(placedAtNotifications)), "one OrderPlaced, two subscribers");
+            Assert.That(new[] { Id(placedAtNotifications), Id(placedAtInventory) }, Is.All.EqualTo(Id(placedAtPayments)), "one OrderPlaced, three subscribers");
             Assert.That(Text(placedAtPayments, "relatedTo"), Is.EqualTo(Id(request)), "OrderPlaced was sent by the request");
             Assert.That(Text(placedAtPayments, "sendingEndpoint"), Is.EqualTo(SystemTopology.Orders.Name));
             Assert.That(Text(placedAtPayments, "kind"), Is.EqualTo("event"));
             Assert.That(Text(authorized, "relatedTo"), Is.EqualTo(Id(placedAtPayments)), "Payments authorized because of OrderPlaced");
             Assert.That(Text(authorized, "sendingEndpoint"), Is.EqualTo(SystemTopology.Payments.Name));
-            Assert.That(Text(confirmed, "relatedTo"), Is.EqualTo(Id(authorized)), "the saga confirmed because of PaymentAuthorized");
+            Assert.That(Text(reserved, "relatedTo"), Is.EqualTo(Id(placedAtPayments)), "Inventory reserved because of OrderPlaced");
+            Assert.That(Text(reserved, "sendingEndpoint"), Is.EqualTo(SystemTopology.Inventory.Name));
+            Assert.That(Text(confirmed, "relatedTo"), Is.AnyOf(Id(authorized), Id(reserved)), "the saga confirmed on the later of PaymentAuthorized and StockReserved");
             Assert.That(Text(deadline, "kind"), Is.EqualTo("timeout"));
             Assert.That(Text(deadline, "relatedTo"), Is.EqualTo(Id(request)), "the request scheduled the deadline");
             Assert.That(messages.Select(m => m.GetProperty("processingMilliseconds").GetDouble()), Is.All.GreaterThanOrEqualTo(0));
@@ -104,13 +111,20 @@ public class EveryHandledMessageIsAudited : SystemFixture
         string? Changed(JsonElement step, string path) =>
             step.GetProperty("changes").EnumerateArray().Where(c => c.GetProperty("path").GetString() == path).Select(c => c.GetProperty("after").GetString()).SingleOrDefault();
 
+        // The payment's and the stock's answers in the order they came; the later one confirmed the order.
+        var confirming = steps.Single(s => Text(s.GetProperty("message"), "messageId") == Text(confirmed, "relatedTo"));
+        var answers = steps.Skip(1).Take(2).ToList();
         Assert.Multiple(() =>
         {
-            Assert.That(steps.Select(s => Step(s.GetProperty("message"))), Is.EqualTo(new[] { $"PlaceOrder@{SystemTopology.Orders.Name}", $"PaymentAuthorized@{SystemTopology.Orders.Name}", $"PaymentDeadlinePassed@{SystemTopology.Orders.Name}" }));
-            Assert.That(steps.Select(s => s.GetProperty("change").GetString()), Is.EqualTo(new[] { "created", "updated", "updated" }));
+            Assert.That(steps.Select(s => Step(s.GetProperty("message"))).ToList() is [var first, _, _, var last] && first == $"PlaceOrder@{SystemTopology.Orders.Name}" && last == $"PaymentDeadlinePassed@{SystemTopology.Orders.Name}",
+                Is.True, "the request first, the deadline last: " + string.Join(", ", steps.Select(s => Step(s.GetProperty("message")))));
+            Assert.That(answers.Select(s => Step(s.GetProperty("message"))), Is.EquivalentTo(new[] { $"PaymentAuthorized@{SystemTopology.Orders.Name}", $"StockReserved@{SystemTopology.Orders.Name}" }));
+            Assert.That(steps.Select(s => s.GetProperty("change").GetString()), Is.EqualTo(new[] { "created", "updated", "updated", "updated" }));
             Assert.That(Changed(steps[0], "status"), Is.EqualTo("\"Placed\""), "created Placed");
-            Assert.That(Changed(steps[1], "status"), Is.EqualTo("\"Confirmed\""), "PaymentAuthorized confirmed it");
-            Assert.That(steps[2].GetProperty("changes").GetArrayLength(), Is.Zero, "the deadline passed a confirmed order by");
+            Assert.That(confirming, Is.EqualTo(answers[1]), "the later answer confirmed it");
+            Assert.That(Changed(answers[1], "status"), Is.EqualTo("\"Confirmed\""));
+            Assert.That(Changed(answers[0], "status"), Is.Null, "the first answer alone confirmed nothing");
+            Assert.That(steps[3].GetProperty("changes").GetArrayLength(), Is.Zero, "the deadline passed a confirmed order by");
             Assert.That(steps[0].GetProperty("sent").EnumerateArray().Select(s => (s.GetProperty("message").GetProperty("shortType").GetString(), s.GetProperty("message").GetProperty("intent").GetString(), s.GetProperty("handled").GetBoolean())),
                 Is.EquivalentTo(new[] { ("OrderPlaced", "publish", true), ("PaymentDeadlinePassed", "scheduled", true) }));
             Assert.That(steps[0].GetProperty("sent").EnumerateArray().Single(s => s.GetProperty("message").GetProperty("intent").GetString() == "scheduled")
@@ -152,7 +166,7 @@ public class EveryHandledMessageIsAudited : SystemFixture
         {
             Assert.That(byId.GetProperty("items").EnumerateArray().Select(m => m.GetProperty("conversationId").GetString()), Is.All.EqualTo(order.Id.ToString()));
             Assert.That(byId.GetProperty("total").GetInt32(), Is.GreaterThanOrEqualTo(5));
-            Assert.That(byType.GetProperty("items").EnumerateArray().Select(Step), Is.EqualTo(new[] { $"OrderConfirmed@{SystemTopology.Notifications.Name}" }));
+            Assert.That(byType.GetProperty("items").EnumerateArray().Select(Step), Is.EquivalentTo(new[] { $"OrderConfirmed@{SystemTopology.Notifications.Name}", $"OrderConfirmed@{SystemTopology.Inventory.Name}" }));
             Assert.That(times, Is.Ordered.Descending);
             Assert.That(badSort.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
         });

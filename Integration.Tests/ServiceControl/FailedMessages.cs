@@ -16,6 +16,13 @@ public static class FailedMessages
     /// exchange, its broker user): Payments refuses it at once, without retries, every time it is tried; Notifications
     /// only keeps a summary of it.
     /// </summary>
+    /// <summary>
+    /// The record of <see cref="SendInvalidOrderPlacedAsync"/>'s message failing in Payments. It fails in Inventory too (it
+    /// breaks the schema Inventory checks), a record of its own under the same message id.
+    /// </summary>
+    public static Func<JsonElement, bool> FailedInPayments(string messageId) =>
+        m => m.GetProperty("messageId").GetString() == messageId && m.GetProperty("endpoint").GetString() == SystemTopology.Payments.Name;
+
     public static async Task<(Guid OrderId, string MessageId)> SendInvalidOrderPlacedAsync(Guid? forOrder = null)
     {
         var orderId = forOrder ?? Guid.NewGuid();

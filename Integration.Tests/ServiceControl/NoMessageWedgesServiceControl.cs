@@ -131,7 +131,7 @@ public class NoMessageWedgesServiceControl : SystemFixture
     public async Task A_retry_the_endpoint_never_confirms_goes_back_to_the_list_with_the_reason()
     {
         var (_, messageId) = await FailedMessages.SendInvalidOrderPlacedAsync();
-        var failed = await _serviceControl.WaitForAsync(m => m.GetProperty("messageId").GetString() == messageId, "the failure stored");
+        var failed = await _serviceControl.WaitForAsync(FailedMessages.FailedInPayments(messageId), "the failure stored");
         var id = ServiceControlClient.IdOf(failed);
         await System.StopAsync(SystemTopology.Payments.Name);
         try

@@ -19,8 +19,8 @@ public class OldResolvedAndArchivedMessagesArePurged : SystemFixture
         using var serviceControl = ServiceControlClient.ForRunningSystem();
         var (_, archivedMessageId) = await FailedMessages.SendInvalidOrderPlacedAsync();
         var (_, keptMessageId) = await FailedMessages.SendInvalidOrderPlacedAsync();
-        var archived = ServiceControlClient.IdOf(await serviceControl.WaitForAsync(m => m.GetProperty("messageId").GetString() == archivedMessageId, "the first failure stored"));
-        var kept = ServiceControlClient.IdOf(await serviceControl.WaitForAsync(m => m.GetProperty("messageId").GetString() == keptMessageId, "the second failure stored"));
+        var archived = ServiceControlClient.IdOf(await serviceControl.WaitForAsync(FailedMessages.FailedInPayments(archivedMessageId), "the first failure stored"));
+        var kept = ServiceControlClient.IdOf(await serviceControl.WaitForAsync(FailedMessages.FailedInPayments(keptMessageId), "the second failure stored"));
 
         var archive = await serviceControl.PostAsync($"/api/failed-messages/{archived}/archive");
         await TestEnvironment.Eventually(() => serviceControl.FindAsync(archived), m => m is null, "the archived message to be purged", TimeSpan.FromSeconds(30));

@@ -35,7 +35,7 @@ public class ServiceControlPutsFailuresRight : SystemFixture
     }
 
     private Task<JsonElement> WaitForMessage(string messageId, string what) =>
-        _serviceControl.WaitForAsync(m => m.GetProperty("messageId").GetString() == messageId, what);
+        _serviceControl.WaitForAsync(FailedMessages.FailedInPayments(messageId), what);
 
     [Test]
     public async Task A_thousand_distinct_failures_page_as_a_thousand_groups_and_archive_as_one_in_bounded_memory()
@@ -418,7 +418,7 @@ public class ServiceControlPutsFailuresRight : SystemFixture
     public async Task The_audit_log_takes_new_entries_and_refuses_every_change_even_from_ServiceControls_own_role()
     {
         var (_, messageId) = await FailedMessages.SendInvalidOrderPlacedAsync();
-        var failed = await _serviceControl.WaitForAsync(m => m.GetProperty("messageId").GetString() == messageId, "the failure stored");
+        var failed = await _serviceControl.WaitForAsync(FailedMessages.FailedInPayments(messageId), "the failure stored");
         var archived = await _serviceControl.PostAsync($"/api/failed-messages/{ServiceControlClient.IdOf(failed)}/archive");
         var entries = await Sql.ScalarAsync<long>(RunningSystem.ServiceControlDatabase, "select count(*) from audit_log");
 

@@ -265,7 +265,7 @@ public class EveryPaymentPathEndsWhereItShould : SystemFixture
     {
         var (orderId, messageId) = await FailedMessages.SendInvalidOrderPlacedAsync();
 
-        var failed = await _failed.WaitForAsync(m => m.GetProperty("messageId").GetString() == messageId, "the invalid OrderPlaced in error");
+        var failed = await _failed.WaitForAsync(FailedMessages.FailedInPayments(messageId), "the invalid OrderPlaced in error");
         Assert.Multiple(async () =>
         {
             Assert.That(ServiceControlClient.Header(failed, "exception-type"), Does.EndWith("MessageValidationException"));

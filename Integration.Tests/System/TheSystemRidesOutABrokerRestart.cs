@@ -41,7 +41,7 @@ public class TheSystemRidesOutABrokerRestart : SystemFixture
         // and ServiceControl stores it.
         using var serviceControl = ServiceControlClient.ForRunningSystem();
         var (_, parkedId) = await FailedMessages.SendInvalidOrderPlacedAsync();
-        var parkedFailure = await serviceControl.WaitForAsync(m => m.GetProperty("messageId").GetString() == parkedId, "the invalid OrderPlaced stored by ServiceControl");
+        var parkedFailure = await serviceControl.WaitForAsync(FailedMessages.FailedInPayments(parkedId), "the invalid OrderPlaced stored by ServiceControl");
 
         var inFlight = new List<(Guid Id, Uri Location, string Expected)>();
         for (var i = 0; i < 6; i++)

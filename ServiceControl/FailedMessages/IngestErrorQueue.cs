@@ -174,7 +174,6 @@ internal sealed record FailedMessageReceipt(FailedMessage Message, FailureRecord
 
         var message = new FailedMessage
         {
-            Id = IdFor(messageId),
             MessageId = messageId.Length > 200 ? messageId[..200] : messageId,
             MessageType = Header(FailureHeaders.MessageType) ?? properties.Type ?? Header("message-type"),
             Endpoint = endpoint,
@@ -187,6 +186,9 @@ internal sealed record FailedMessageReceipt(FailedMessage Message, FailureRecord
         // An endpoint only ever puts into error what it took from its own queue: a failure naming none (a message
         // Wolverine could not even read a type from) is its queue's.
         if (message.Queue is null && brokerReason is null) message.Queue = SystemTopology.Endpoints.FirstOrDefault(e => e.BrokerUser == publishedBy)?.Queue;
+        // One record per message and queue: an event fails in each subscriber on its own (a retry goes back to one
+        // queue), so the failure of one subscriber must neither merge into nor be resolved by another's.
+        message.Id = IdFor($"{messageId}@{message.Queue}");
         var untrusted = WhyNotTrusted(message, brokerReason is not null, publishedBy);
         if (untrusted is not null)
         {
@@ -270,9 +272,8 @@ internal sealed record FailedMessageReceipt(FailedMessage Message, FailureRecord
         if (changes.Count > 0) message.StorageNote = Storable.Note(changes);
     }
 
-    /// <summary>Wolverine's ids are GUIDs; anything else gets a stable GUID derived from it.</summary>
-    private static Guid IdFor(string messageId) =>
-        Guid.TryParse(messageId, out var id) ? id : new Guid(SHA256.HashData(Encoding.UTF8.GetBytes(messageId)).AsSpan(0, 16));
+    /// <summary>A stable GUID derived from what identifies the record (a message id and its queue, or a rejection's failure key).</summary>
+    private static Guid IdFor(string key) => new(SHA256.HashData(Encoding.UTF8.GetBytes(key)).AsSpan(0, 16));
 
     /// <summary>
     /// What makes this failure this one: the message, its headers (the failure headers differ between

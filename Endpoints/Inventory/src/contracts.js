@@ -6,6 +6,13 @@ const path = require('node:path');
 const Ajv2020 = require('ajv/dist/2020').default;
 const addFormats = require('ajv-formats').default;
 
+/**
+ * The exception type of a refusal for the sender, as the .NET endpoints name it: ServiceControl files such a failure
+ * as rejected and never retries it, since a retry would deliver it again with ServiceControl's rights, which every
+ * endpoint accepts. A protocol value, not a class of this code.
+ */
+const UNTRUSTED_SENDER = 'Conveyor.Hosting.UntrustedSenderException';
+
 /** A message that can never be handled, however often it is tried: it goes straight to `error`. */
 class PoisonMessageError extends Error {
   /** @param {string} exceptionType e.g. `Inventory.MessageValidationError` @param {string} message */
@@ -164,7 +171,7 @@ function decodeDelivery(delivery, { topology, schemas, handledTypes }) {
     throw new PoisonMessageError('Inventory.UnknownMessageTypeError', `Inventory handles no message of type '${delivery.type || '(none)'}'`);
   }
   const sender = checkSender(topology, delivery.type, delivery.userId, delivery.headers);
-  if (!sender.trusted) throw new PoisonMessageError('Inventory.UntrustedSenderError', sender.reason);
+  if (!sender.trusted) throw new PoisonMessageError(UNTRUSTED_SENDER, sender.reason);
   let body;
   try {
     body = JSON.parse(delivery.body.toString('utf8'));
@@ -213,6 +220,7 @@ function toWireMessage(event, { cause, brokerUser, now }) {
 }
 
 module.exports = {
+  UNTRUSTED_SENDER,
   PoisonMessageError,
   shortName,
   loadSchemas,

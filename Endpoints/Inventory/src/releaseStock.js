@@ -31,11 +31,6 @@ function decideRelease(cancellation, existing, now) {
 }
 
 /** @param {import('./stock').Transaction} tx @param {{ orderId: string }} cancellation @param {Date} now */
-async function releaseStock(tx, cancellation, now) {
-  await stock.lockOrder(tx, cancellation.orderId);
-  const decision = decideRelease(cancellation, await stock.findReservation(tx, cancellation.orderId), now);
-  await stock.applyDecision(tx, decision, now);
-  return decision;
-}
+const releaseStock = (tx, cancellation, now) => stock.moveReservation(tx, cancellation, now, decideRelease);
 
 module.exports = { decideRelease, releaseStock };

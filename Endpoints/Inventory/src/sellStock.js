@@ -23,11 +23,6 @@ function decideSale(confirmation, existing, _now) {
 }
 
 /** @param {import('./stock').Transaction} tx @param {{ orderId: string }} confirmation @param {Date} now */
-async function sellStock(tx, confirmation, now) {
-  await stock.lockOrder(tx, confirmation.orderId);
-  const decision = decideSale(confirmation, await stock.findReservation(tx, confirmation.orderId), now);
-  await stock.applyDecision(tx, decision, now);
-  return decision;
-}
+const sellStock = (tx, confirmation, now) => stock.moveReservation(tx, confirmation, now, decideSale);
 
 module.exports = { decideSale, sellStock };

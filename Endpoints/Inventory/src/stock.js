@@ -75,4 +75,17 @@ async function applyDecision(tx, decision, now) {
   if (decision.reservation) await saveReservation(tx, decision.reservation, now);
 }
 
-module.exports = { nothing, lockOrder, findReservation, lockLevels, applyStockChanges, saveReservation, applyDecision };
+/**
+ * A use case that moves an order's existing reservation on (release, sale): the order locked, the decision taken from
+ * its reservation, then applied.
+ * @param {Transaction} tx @param {{ orderId: string }} message @param {Date} now
+ * @param {(message: { orderId: string }, existing: Reservation | null, now: Date) => Decision} decide
+ */
+async function moveReservation(tx, message, now, decide) {
+  await lockOrder(tx, message.orderId);
+  const decision = decide(message, await findReservation(tx, message.orderId), now);
+  await applyDecision(tx, decision, now);
+  return decision;
+}
+
+module.exports = { nothing, lockOrder, findReservation, lockLevels, applyStockChanges, saveReservation, applyDecision, moveReservation };

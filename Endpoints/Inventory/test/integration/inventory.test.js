@@ -125,7 +125,7 @@ test('an OrderPlaced not published by Orders changes nothing and goes to error w
   await operator.publish('OrderPlaced', forged, asOrders(forged));
   const failed = await operator.next((m) => m.fields.exchange === 'error' && m.properties.correlationId === forged.orderId, 'the forgery in error');
 
-  expect(header(failed, 'exception-type')).toBe('Inventory.UntrustedSenderError');
+  expect(header(failed, 'exception-type')).toBe('Conveyor.Hosting.UntrustedSenderException');
   expect(header(failed, 'conveyor-attempts')).toBe('1');
   expect(header(failed, 'conveyor-queue')).toBe('rabbitmq://queue/inventory');
   expect(failed.content.toString()).toBe(JSON.stringify(forged));

@@ -4,6 +4,8 @@
 // hands the example message through Inventory's own schema check and decision, so the contract is what Inventory
 // really reads; Integration.Tests (Contracts/OrdersKeepsInventorysPacts) verifies the pact file against the messages
 // the running Orders publishes.
+// Pact reports usage to its makers unless told not to; nothing of this project's goes out.
+process.env.PACT_DO_NOT_TRACK ??= 'true';
 const path = require('node:path');
 const { PactV4, MatchersV3 } = require('@pact-foundation/pact');
 const { loadSchemas } = require('../../src/contracts');

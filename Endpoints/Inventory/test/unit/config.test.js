@@ -4,13 +4,15 @@ const path = require('node:path');
 const { loadConfig } = require('../../src/config');
 
 const packageDir = path.resolve(__dirname, '../..');
+// The port is the topology's (declared once, in Topology/SystemTopology.cs).
+const { port } = require('../../../../deploy/topology.json').processes.find((p) => p.name === 'inventory');
 const load = (env) => loadConfig(env, { packageDir, hostname: 'inventory-1' });
 
 describe('configuration', () => {
   test('in Development, what is missing defaults from the topology', () => {
     const config = load({ ASPNETCORE_ENVIRONMENT: 'Development' });
 
-    expect(config.http).toEqual({ url: 'http://127.0.0.1:5083', host: '127.0.0.1', port: 5083 });
+    expect(config.http).toEqual({ url: `http://127.0.0.1:${port}`, host: '127.0.0.1', port });
     expect(config.database).toEqual({ host: '127.0.0.1', port: 5432, database: 'inventory', user: 'inventory', password: 'inventory-dev-only', max: 10 });
     expect(config.rabbitMqUrl).toBe('amqp://inventory:inventory-dev-only@127.0.0.1:5672/conveyor');
     expect(config.brokerUser).toBe('inventory');

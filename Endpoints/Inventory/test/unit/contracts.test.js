@@ -98,7 +98,7 @@ describe('decoding a delivery', () => {
 
   test('an unknown type, an untrusted sender, a body that is not JSON, a body off its schema are poison', () => {
     expect(poison(delivery({ type: 'Conveyor.Messages.PaymentAuthorized' })).type).toBe('Inventory.UnknownMessageTypeError');
-    expect(poison(delivery({ userId: 'payments' })).type).toBe('Inventory.UntrustedSenderError');
+    expect(poison(delivery({ userId: 'payments' })).type).toBe('Conveyor.Hosting.UntrustedSenderException');
     expect(poison(delivery({ body: Buffer.from('{"orderId":') })).type).toBe('Inventory.MessageDeserializationError');
     expect(poison(delivery({ body: Buffer.from('{"orderId":"not-a-uuid"}') }))).toEqual(expect.objectContaining({ type: 'Inventory.MessageValidationError' }));
   });

@@ -125,7 +125,7 @@ describe('when handling fails', () => {
     });
     expect(failed.headers).toEqual(expect.objectContaining({
       source: 'orders',
-      'exception-type': 'Inventory.UntrustedSenderError',
+      'exception-type': 'Conveyor.Hosting.UntrustedSenderException',
       'exception-message': "OrderPlaced from broker user 'payments' refused: only orders may send it",
       'conveyor-endpoint': 'inventory',
       'conveyor-queue': 'rabbitmq://queue/inventory',
