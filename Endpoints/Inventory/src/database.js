@@ -10,8 +10,10 @@ const { Pool } = require('pg');
  */
 function createPool(config, logger) {
   const pool = new Pool({ ...config, application_name: 'inventory' });
-  // An idle client losing its connection emits on the pool; unhandled, that would end the process.
+  // A connection PostgreSQL ends (a restart, a failover) emits 'error': on the pool while idle, on the client while
+  // checked out. Unhandled, either would end the process; the query in flight fails and is retried like any failure.
   pool.on('error', (error) => logger.warn({ err: error }, 'An idle database connection failed'));
+  pool.on('connect', (client) => client.on('error', (error) => logger.warn({ err: error }, 'A database connection failed')));
   return pool;
 }
 
@@ -24,16 +26,19 @@ function createPool(config, logger) {
  */
 async function inTransaction(pool, fn) {
   const client = await pool.connect();
+  let failed = false;
   try {
     await client.query('BEGIN');
     const result = await fn(client);
     await client.query('COMMIT');
     return result;
   } catch (error) {
+    failed = true;
     await client.query('ROLLBACK').catch(() => {});
     throw error;
   } finally {
-    client.release();
+    // A client whose transaction failed may have lost its connection: the pool replaces it rather than hand it out.
+    client.release(failed);
   }
 }
 

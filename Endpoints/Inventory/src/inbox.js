@@ -12,16 +12,23 @@ async function recordHandled(tx, messageId) {
   return rowCount === 1;
 }
 
-/** Forgets ids handled more than `days` ago: no redelivery comes that late. @param {import('pg').Pool} pool */
-async function purgeInbox(pool, days = 7) {
-  const { rowCount } = await pool.query("DELETE FROM inbox WHERE handled_at < now() - make_interval(days => $1)", [days]);
+/**
+ * How long a handled id is kept: as long as Wolverine keeps the .NET endpoints' handled envelopes. Duplicates come
+ * within seconds (a redelivery after a lost ack, an outbox re-sent after a crash); one later still changes nothing,
+ * because every use case is idempotent on the order's reservation too.
+ */
+const RETENTION_MINUTES = 5;
+
+/** Forgets ids handled more than `minutes` ago. @param {import('pg').Pool} pool */
+async function purgeInbox(pool, minutes = RETENTION_MINUTES) {
+  const { rowCount } = await pool.query('DELETE FROM inbox WHERE handled_at < now() - make_interval(mins => $1)', [minutes]);
   return rowCount ?? 0;
 }
 
 /** @param {import('pg').Pool} pool @param {import('pino').Logger} logger @returns {() => void} stop */
-function startInboxPurge(pool, logger, everyMs = 60 * 60 * 1000) {
+function startInboxPurge(pool, logger, everyMs = 30 * 1000) {
   const purge = () => purgeInbox(pool)
-    .then((count) => count && logger.info(`Purged ${count} inbox row(s) older than 7 days`))
+    .then((count) => count && logger.debug(`Purged ${count} inbox row(s) older than ${RETENTION_MINUTES} minutes`))
     .catch((error) => logger.warn({ err: error }, 'Could not purge the inbox'));
   const timer = setInterval(purge, everyMs);
   timer.unref();

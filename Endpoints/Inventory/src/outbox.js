@@ -1,5 +1,7 @@
 'use strict';
 
+const { inTransaction } = require('./database');
+
 /*
  * The transactional outbox, written by hand. pg-transactional-outbox (npm, 0.5.7) was considered: its logical-
  * replication listener needs wal_level=logical and a replication role, which the project's PostgreSQL does not run;
@@ -73,10 +75,8 @@ class OutboxDispatcher {
 
   /** @returns {Promise<number>} how many messages were sent */
   async dispatchBatch() {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const { rows } = await client.query(
+    return inTransaction(this.pool, async (tx) => {
+      const { rows } = await tx.query(
         'SELECT id, exchange, routing_key, properties, headers, body FROM outbox ORDER BY id FOR UPDATE SKIP LOCKED LIMIT $1',
         [this.batchSize],
       );
@@ -84,16 +84,10 @@ class OutboxDispatcher {
         await this.publish(rows.map((row) => ({
           exchange: row.exchange, routingKey: row.routing_key, properties: row.properties, headers: row.headers, body: row.body,
         })));
-        await client.query('DELETE FROM outbox WHERE id = ANY($1)', [rows.map((row) => row.id)]);
+        await tx.query('DELETE FROM outbox WHERE id = ANY($1)', [rows.map((row) => row.id)]);
       }
-      await client.query('COMMIT');
       return rows.length;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   /** Stops polling and sends what is left, once (shutdown). */

@@ -199,6 +199,7 @@ function createRecoverability({ pool, config, schemas, handle, handledTypes, met
    */
   async function processOneDueRetry() {
     const client = await pool.connect();
+    let failed = false;
     try {
       await client.query('BEGIN');
       const { rows } = await client.query(
@@ -255,10 +256,11 @@ function createRecoverability({ pool, config, schemas, handle, handledTypes, met
       });
       return true;
     } catch (error) {
+      failed = true;
       await client.query('ROLLBACK').catch(() => {});
       throw error;
     } finally {
-      client.release();
+      client.release(failed);
     }
   }
 

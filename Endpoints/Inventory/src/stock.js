@@ -46,18 +46,20 @@ async function lockLevels(tx, skus) {
   return new Map(rows.map((row) => [row.sku, row.available]));
 }
 
-/** @param {Transaction} tx @param {StockChange[]} changes */
+/**
+ * Applies the deltas one SKU at a time, in SKU order — the order lockLevels locks in — so that two transactions never
+ * wait on each other's rows in a cycle (one UPDATE joining all SKUs locks them in whatever order its plan reads them,
+ * which deadlocked a confirmation against a reservation under load). The CHECK constraints refuse any level below zero.
+ * @param {Transaction} tx @param {StockChange[]} changes
+ */
 async function applyStockChanges(tx, changes) {
-  if (!changes.length) return;
-  // Sorted by SKU like lockLevels; the CHECK constraints refuse any level below zero.
   const sorted = [...changes].sort((a, b) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0));
-  await tx.query(
-    `UPDATE stock AS s
-        SET available = s.available + d.available, reserved = s.reserved + d.reserved, sold = s.sold + d.sold
-       FROM unnest($1::text[], $2::int[], $3::int[], $4::int[]) AS d(sku, available, reserved, sold)
-      WHERE s.sku = d.sku`,
-    [sorted.map((c) => c.sku), sorted.map((c) => c.available), sorted.map((c) => c.reserved), sorted.map((c) => c.sold)],
-  );
+  for (const change of sorted) {
+    await tx.query(
+      'UPDATE stock SET available = available + $2, reserved = reserved + $3, sold = sold + $4 WHERE sku = $1',
+      [change.sku, change.available, change.reserved, change.sold],
+    );
+  }
 }
 
 /** @param {Transaction} tx @param {Reservation} reservation @param {Date} now */

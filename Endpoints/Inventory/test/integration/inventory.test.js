@@ -161,6 +161,19 @@ test('every handled message is copied to audit with what it caused', async () =>
   ]);
 });
 
+test('its database connections ended under it (a PostgreSQL restart) cost it nothing but a retry', async () => {
+  // What a restart does to every session: "terminating connection due to administrator command".
+  const ended = await db.query("select count(pg_terminate_backend(pid))::int as n from pg_stat_activity where application_name = 'inventory'");
+  const placed = orderPlaced([[SKU, 1]]);
+
+  await orders.publish('OrderPlaced', placed, asOrders(placed));
+  await operator.next(about('StockReserved', placed.orderId), 'StockReserved after the connections were ended');
+
+  expect(ended.rows[0].n).toBeGreaterThan(0);
+  expect(inventory.output.some((line) => line.includes('"log.level":"fatal"'))).toBe(false);
+  expect((await fetch(`${inventory.url}/health/ready`)).status).toBe(200);
+});
+
 test('it sends heartbeats to ServiceControl with its checks', async () => {
   const heartbeat = await operator.next((m) => m.fields.exchange === 'EndpointHeartbeat' && m.properties.userId === 'inventory', 'a heartbeat');
 

@@ -25,8 +25,10 @@ function fakeDatabase({ stock = {}, reservations = {}, handled = [] } = {}) {
         return { rows: params[0].filter((sku) => sku in db.stock).sort().map((sku) => ({ sku, available: db.stock[sku] })) };
       }
       if (sql.startsWith('UPDATE stock')) {
-        params[0].forEach((sku, i) => { db.stock[sku] += params[1][i]; });
-        return { rows: [], rowCount: params[0].length };
+        const [sku, available] = params;
+        if (!(sku in db.stock)) return { rows: [], rowCount: 0 };
+        db.stock[sku] += available;
+        return { rows: [], rowCount: 1 };
       }
       if (sql.startsWith('INSERT INTO reservations')) {
         db.reservations[params[0]] = { status: params[1], lines: JSON.parse(params[2]) };
