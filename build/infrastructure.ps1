@@ -135,8 +135,11 @@ function Initialize-RabbitMq {
 }
 
 function Get-BrokerMajorVersion {
-    $overview = Invoke-RestMethod 'http://127.0.0.1:15672/api/overview' -Headers (Get-ManagementHeaders)
-    return [int](($overview.rabbitmq_version -split '\.')[0])
+    # From rabbitmqctl, not the management API: on a fresh broker the API's user exists only once the definitions
+    # are imported, and this is asked before that.
+    $status = & rabbitmqctl -q status --formatter json 2>$null
+    if ($LASTEXITCODE -ne 0) { throw "'rabbitmqctl status' failed with exit code $LASTEXITCODE" }
+    return [int]((($status -join "`n" | ConvertFrom-Json).rabbitmq_version -split '\.')[0])
 }
 
 function Get-ManagementHeaders {
