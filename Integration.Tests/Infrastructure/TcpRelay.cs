@@ -83,9 +83,10 @@ public sealed class TcpRelay : IAsyncDisposable
                 _ = PumpAsync(outbound, inbound, delayed: true);
             }
         }
-        catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
+        catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException or InvalidOperationException)
         {
-            // Stopped: disposed, or refusing connections for a while.
+            // Stopped: disposed, or refusing connections for a while (InvalidOperationException: stopped while a
+            // connection that had just been accepted was being relayed, so the next accept found it not listening).
         }
     }
 
