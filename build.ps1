@@ -94,6 +94,8 @@ $Databases = @(
     @{ Name = 'conveyor_bench'; Owner = 'conveyor_bench'; Password = $DevPassword }
 )
 $SmtpPort = 2525
+# The bench's own SMTP sink (tools/Bench/BenchSmtpSink.cs), which the endpoints mail during `bench`.
+$BenchSmtpPort = 2526
 $SmtpWebPort = 5025
 # Observability, local only: the Aspire Dashboard (traces, logs) and Prometheus (metrics).
 $DashboardVersion = '13.6.5'

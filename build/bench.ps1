@@ -1,6 +1,12 @@
 # ./build.sh bench: the system under load beside the raw baseline.
 # Dot-sourced by build.ps1, which holds the parameters and the constants these functions use.
 
+# Optimisations tried beside the default configuration: each a system phase of its own in the first run.
+$BenchVariants = @(
+    @{ Name = 'workstation-gc'; What = 'workstation GC (DOTNET_gcServer=0)'; Settings = @{ DOTNET_gcServer = '0' } }
+    @{ Name = 'auto-prepare'; What = 'Npgsql auto-prepare (Max Auto Prepare=32)'; Settings = @{ ConnectionOptions = 'Max Auto Prepare=32;Auto Prepare Min Usages=2' } }
+)
+
 function Invoke-Bench {
     # A fresh system, nothing else running: the figures are this machine's, not the dashboard's. The broker
     # and the database stay up if they were (a fresh vhost and fresh databases are what matters), and only
@@ -11,13 +17,16 @@ function Invoke-Bench {
     $output = Join-Path $Artifacts 'bench'
     if (Test-Path $output) { Remove-Item $output -Recurse -Force }
     New-Item -ItemType Directory -Force $output | Out-Null
-    $duration = if ($BenchDuration) { $BenchDuration } elseif ($Quick) { [TimeSpan]::FromSeconds(6) } else { [TimeSpan]::FromSeconds(60) }
-    # 45 s: on two cores each endpoint JIT-compiles some 60 000 methods (Wolverine's handler code through
-    # Roslyn among them) during its first minute; a 15 s warm-up measured that, not the system (23 vs 34 orders/s).
-    $warmup = if ($BenchWarmup) { $BenchWarmup } elseif ($Quick) { [TimeSpan]::FromSeconds(2) } else { [TimeSpan]::FromSeconds(45) }
+    $duration = if ($BenchDuration) { $BenchDuration } elseif ($Quick) { [TimeSpan]::FromSeconds(6) } else { [TimeSpan]::FromSeconds(30) }
+    # The warm-up's budget: load in windows until throughput stops rising, at most this long (on two cores an endpoint
+    # JIT-compiles for a minute and more after its start).
+    $warmup = if ($BenchWarmup) { $BenchWarmup } elseif ($Quick) { [TimeSpan]::FromSeconds(2) } else { [TimeSpan]::FromSeconds(90) }
+    # Runs of each phase, interleaved (floor, baseline, system, ... then again), so a drift of the machine during
+    # the bench touches every phase alike; the report gives the median and the range.
+    $runs = if ($Quick) { 1 } else { 3 }
     $bench = Join-Path $Root "tools/Bench/bin/$Configuration/net10.0/Conveyor.Bench.dll"
     $clients = if ($Concurrency) { $Concurrency } elseif ($Quick) { 8 } else { 16 }
-    $common = @('--duration', $duration.ToString('c'), '--warmup', $warmup.ToString('c'), '--concurrency', "$clients", '--output', $output, '--database-suffix', '_bench')
+    $common = @('--duration', $duration.ToString('c'), '--warmup', $warmup.ToString('c'), '--concurrency', "$clients", '--output', $output, '--database-suffix', '_bench', '--sink-port', "$BenchSmtpPort")
     if ($Rate) { $common += @('--rate', "$Rate") }
     # Live output; the bench exits non-zero when an order did not end as it must.
     function Invoke-BenchPhase([string[]] $Arguments) {
@@ -28,23 +37,47 @@ function Invoke-Bench {
     try {
         Start-Infrastructure -FreshBench
         Wait-Build
-        Write-Step 'Baseline: the same durable work on RabbitMQ.Client and Npgsql, no framework'
-        Invoke-BenchPhase (@('--phase', 'baseline', '--label', 'baseline') + $common)
-        Start-Endpoints -ForBench
-        Write-Step 'The system, one instance per endpoint'
-        Invoke-BenchPhase (@('--phase', 'system', '--label', 'system-x1', '--instances', '1') + $common)
-        Stop-Processes
-        Start-Endpoints -ForBench -NoAudit
-        Write-Step 'The system, one instance per endpoint, auditing off (Conveyor:Audit:Enabled=false)'
-        Invoke-BenchPhase (@('--phase', 'system', '--label', 'system-x1-audit-off', '--instances', '1') + $common)
-        Stop-Processes
-        Start-Endpoints -ForBench
-        foreach ($instance in 2..$Instances) { Start-Endpoints -Instance $instance -ForBench }
-        Write-Step "The system, $Instances instances per endpoint (competing consumers)"
-        # The HTTP load takes turns over every Orders instance, as a load balancer would.
-        $ordersPort = ($Processes | Where-Object name -eq $Topology.ordersApi).port
-        $orders = (1..$Instances | ForEach-Object { "http://127.0.0.1:$($ordersPort + 100 * ($_ - 1))" }) -join ','
-        Invoke-BenchPhase (@('--phase', 'system', '--label', "system-x$Instances", '--instances', "$Instances", '--orders-api', $orders) + $common)
+        # The identity provider issues both sides' tokens; the endpoints are started for each system phase alone.
+        Start-Endpoints -Only @($Processes | Where-Object name -eq $Topology.identityProvider)
+        foreach ($run in 1..$runs) {
+            $each = $common + @('--run', "$run")
+            # The open-loop ramp once, in the first run, for the baseline and the one-instance system (not in --quick).
+            $ramp = if ($run -eq 1 -and -not $Quick -and -not $Rate) { @('--ramp') } else { @() }
+            Write-Step "Run $run of $runs. The floor: RabbitMQ.Client and Npgsql alone, three deliveries, no HTTP, no e-mail"
+            Invoke-BenchPhase (@('--phase', 'floor', '--label', 'floor') + $each)
+            Write-Step "Run $run of $runs. The equal-work baseline: the system's work per order without the framework"
+            Invoke-BenchPhase (@('--phase', 'baseline', '--label', 'baseline') + $each + $ramp)
+            Start-Endpoints -ForBench
+            # Idle needs a minute after the start-up's own work: not in --quick.
+            if ($run -eq 1 -and -not $Quick) {
+                Write-Step 'The system idle: started, nothing placed'
+                Invoke-BenchPhase @('--phase', 'idle', '--output', $output, '--warmup', '00:00:30', '--duration', '00:01:00')
+            }
+            Write-Step "Run $run of $runs. The system, one instance per endpoint"
+            Invoke-BenchPhase (@('--phase', 'system', '--label', 'system-x1', '--instances', '1') + $each + $ramp)
+            Stop-Endpoints
+            Start-Endpoints -ForBench -NoAudit
+            Write-Step "Run $run of $runs. The system, one instance per endpoint, auditing off (Conveyor:Audit:Enabled=false)"
+            Invoke-BenchPhase (@('--phase', 'system', '--label', 'system-x1-audit-off', '--instances', '1') + $each)
+            Stop-Endpoints
+            # Optimisations not (yet) in the code, each measured once beside the default in the same bench.
+            if ($run -eq 1 -and -not $Quick) {
+                foreach ($variant in $BenchVariants) {
+                    Start-Endpoints -ForBench -Variant $variant.Settings
+                    Write-Step "Run $run of $runs. The system, one instance per endpoint, $($variant.What)"
+                    Invoke-BenchPhase (@('--phase', 'system', '--label', "system-x1-$($variant.Name)", '--instances', '1') + $each)
+                    Stop-Endpoints
+                }
+            }
+            Start-Endpoints -ForBench
+            foreach ($instance in 2..$Instances) { Start-Endpoints -Instance $instance -ForBench }
+            Write-Step "Run $run of $runs. The system, $Instances instances per endpoint (competing consumers)"
+            # The HTTP load takes turns over every Orders instance, as a load balancer would.
+            $ordersPort = ($Processes | Where-Object name -eq $Topology.ordersApi).port
+            $orders = (1..$Instances | ForEach-Object { "http://127.0.0.1:$($ordersPort + 100 * ($_ - 1))" }) -join ','
+            Invoke-BenchPhase (@('--phase', 'system', '--label', "system-x$Instances", '--instances', "$Instances", '--orders-api', $orders) + $each)
+            Stop-Endpoints
+        }
         Invoke-BenchPhase @('--phase', 'report', '--output', $output)
     }
     finally {

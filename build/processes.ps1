@@ -94,9 +94,9 @@ function Invoke-Up {
     Show-Status
 }
 
-function Start-Endpoints([switch] $Observed, [int] $Instance = 1, [switch] $ForBench, [switch] $NoAudit) {
+function Start-Endpoints([switch] $Observed, [int] $Instance = 1, [switch] $ForBench, [switch] $NoAudit, [object[]] $Only, [hashtable] $Variant = @{}) {
     # Instance 2 (and more) of an endpoint: the same queue and database, its own port, competing consumers.
-    $endpoints = if ($Instance -eq 1) { $Processes } else { $BusinessEndpoints }
+    $endpoints = if ($Only) { $Only } elseif ($Instance -eq 1) { $Processes } else { $BusinessEndpoints }
     Write-Step $(if ($Instance -eq 1) { 'Starting the endpoints' } else { "Starting instance $Instance of each endpoint" })
     $started = @()
     foreach ($endpoint in $endpoints) {
@@ -120,6 +120,18 @@ function Start-Endpoints([switch] $Observed, [int] $Instance = 1, [switch] $ForB
             $environment['ConnectionStrings__RabbitMq'] = "amqp://$($endpoint.brokerUser):$($endpoint.developmentPassword)@127.0.0.1:5672/$BenchRabbitVhost"
             $environment['Conveyor__Edge__RequestsPerWindow'] = '100000000'
             $environment['Conveyor__Edge__AddressRequestsPerWindow'] = '100000000'
+            # Measured as deployed (Production: no development defaults, so everything they give is set here), and
+            # mailing the bench's SMTP sink instead of the development catcher.
+            $environment['ASPNETCORE_ENVIRONMENT'] = 'Production'
+            $environment['Authentication__Authority'] = "$(Get-ProcessUrl $Topology.identityProvider)/realms/conveyor"
+            $environment['Authentication__RequireHttpsMetadata'] = 'false'
+            if ($endpoint.name -eq $Topology.serviceControl) { $environment['Pulse__ClientSecret'] = 'pulse-dev-only-secret' } # LOCAL DEVELOPMENT DEFAULT ONLY
+            $environment['Smtp__Port'] = "$BenchSmtpPort"
+            # An optimisation the bench tries: more environment, or (ConnectionOptions) more of the connection string.
+            foreach ($setting in $Variant.GetEnumerator()) {
+                if ($setting.Key -eq 'ConnectionOptions') { $environment['ConnectionStrings__Database'] += ";$($setting.Value)" }
+                else { $environment[$setting.Key] = $setting.Value }
+            }
         }
         if ($PaymentDeadline -and $endpoint.name -eq $Topology.ordersApi) {
             if (Get-RecordedPid $name) { Write-Warning "Orders is already running: -PaymentDeadline applies after ./build.sh down." }
@@ -158,6 +170,11 @@ function Start-Endpoints([switch] $Observed, [int] $Instance = 1, [switch] $ForB
         throw
     }
     finally { $client.Dispose() }
+}
+
+# Every endpoint and its further instances; the identity provider stays (the bench's baselines need it too).
+function Stop-Endpoints {
+    Stop-Recorded @($Processes | Where-Object name -ne $Topology.identityProvider | ForEach-Object { $_.name; foreach ($i in 2..4) { "$($_.name)-$i" } })
 }
 
 function Stop-Processes {

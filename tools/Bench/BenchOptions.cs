@@ -19,7 +19,12 @@ public sealed record BenchOptions(
     string Postgres,
     string RabbitMq,
     int Instances,
-    string DatabaseSuffix)
+    string DatabaseSuffix,
+    int Run,
+    int SinkPort,
+    int BaselinePort,
+    bool Ramp,
+    TimeSpan RampStep)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -45,7 +50,12 @@ public sealed record BenchOptions(
             Get("postgres", "Host=127.0.0.1;Port=5432"),
             Get("rabbitmq", $"amqp://{BrokerDefinitions.OperatorUser}:{DevelopmentPasswords.Operator}@127.0.0.1:5672/{GeneratedFiles.BenchVhost}"),
             int.Parse(Get("instances", "1"), CultureInfo.InvariantCulture),
-            Get("database-suffix", ""));
+            Get("database-suffix", ""),
+            int.Parse(Get("run", "1"), CultureInfo.InvariantCulture),
+            int.Parse(Get("sink-port", "2526"), CultureInfo.InvariantCulture),
+            int.Parse(Get("baseline-port", "5180"), CultureInfo.InvariantCulture),
+            values.ContainsKey("ramp"),
+            TimeSpan.Parse(Get("ramp-step", "00:00:15"), CultureInfo.InvariantCulture));
     }
 
     /// <summary>An endpoint's database as its owner (the system under load has its own, suffixed <c>_bench</c>).</summary>

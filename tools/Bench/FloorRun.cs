@@ -8,41 +8,44 @@ using RabbitMQ.Client.Events;
 namespace Conveyor.Bench;
 
 /// <summary>
-/// The raw pipeline: what the broker and the database on this machine allow at all. Per order it does the same
-/// durable work as the real flow, written directly on RabbitMQ.Client and Npgsql with no framework: place
-/// (a transaction with an outbox row, a persistent confirmed publish, the outbox row deleted), payment (inbox
-/// row, payment, outbox row; publish; delete), confirmation (inbox, order update, outbox; publish; delete) and
-/// notification (inbox, sent row). Quorum queues, publisher confirms, manual acknowledgements, as the system uses.
+/// The floor: what the broker and the database on this machine allow at all for a chain of durable steps, written
+/// directly on RabbitMQ.Client and Npgsql — place (a transaction with an outbox row, a persistent confirmed
+/// publish, the outbox row deleted), payment (inbox row, payment, outbox row; publish; delete), confirmation
+/// (inbox, order update, outbox; publish; delete) and notification (inbox, sent row). No HTTP, no token, no
+/// e-mail, three deliveries, 16-byte bodies: far less than the system does per order, which
+/// <see cref="BaselineRun"/> does. A reference for the transport and the database, not a target.
 /// </summary>
-public static class BaselineRun
+public static class FloorRun
 {
-    private const string PaymentsQueue = "bench.payments";
-    private const string OrdersQueue = "bench.orders";
-    private const string NotificationsQueue = "bench.notifications";
+    private const string PaymentsQueue = "bench.floor.payments";
+    private const string OrdersQueue = "bench.floor.orders";
+    private const string NotificationsQueue = "bench.floor.notifications";
 
     public static async Task<int> RunAsync(BenchOptions options)
     {
-        await using var database = NpgsqlDataSource.Create($"{options.BaselineDatabase};Maximum Pool Size=100");
+        await using var database = NpgsqlDataSource.Create($"{options.BaselineDatabase};Maximum Pool Size=100;Search Path=floor");
         await CreateTablesAsync(database);
         var factory = new ConnectionFactory { Uri = new Uri(options.RabbitMq), ConsumerDispatchConcurrency = 16 };
         await using var connection = await factory.CreateConnectionAsync("conveyor-bench-baseline");
         await DeclareQueuesAsync(connection);
         var publishers = new ChannelPool(connection);
+        // No mail: the last stage's commit is the order's completion, recorded under the key its mail would have had.
+        var completed = new Arrivals();
 
         // The three consuming stages, each with its inbox, as the three endpoints.
         var consumers = new List<IChannel>
         {
-            await ConsumeAsync(connection, PaymentsQueue, publishers, database, async (tx, order) =>
+            await ConsumeAsync(connection, PaymentsQueue, publishers, database, completed, async (tx, order) =>
             {
                 await ExecuteAsync(tx, "insert into payments (order_id, authorized_at) values (@order, now())", order);
                 return OrdersQueue;
             }),
-            await ConsumeAsync(connection, OrdersQueue, publishers, database, async (tx, order) =>
+            await ConsumeAsync(connection, OrdersQueue, publishers, database, completed, async (tx, order) =>
             {
                 await ExecuteAsync(tx, "update orders set status = 'Confirmed', confirmed_at = now() where id = @order", order);
                 return NotificationsQueue;
             }),
-            await ConsumeAsync(connection, NotificationsQueue, publishers, database, async (tx, order) =>
+            await ConsumeAsync(connection, NotificationsQueue, publishers, database, completed, async (tx, order) =>
             {
                 await ExecuteAsync(tx, "insert into notifications (order_id, sent_at) values (@order, now())", order);
                 return null;
@@ -66,37 +69,21 @@ public static class BaselineRun
             return order;
         }
 
-        await using var completions = new CompletionWatcher(options.BaselineDatabase, "select order_id from notifications where order_id = any(@ids)");
-        Console.WriteLine($"[baseline] warming up for {options.Warmup.TotalSeconds:0} s");
-        await LoadGenerator.RunAsync(PlaceAsync, completions, options.Warmup, options.Concurrency, options.Rate);
-        var meter = ProcessUsageMeter.Start([new ProcessGroup("bench (baseline pipeline and load)", [Environment.ProcessId]), .. ProcessGroup.Discover(Path.Combine(".artifacts", "run")).Where(g => g.Name is "rabbitmq" or "postgresql")]);
-        var measuring = Stopwatch.StartNew();
-        Console.WriteLine($"[baseline] {PhaseResult.LoadDescription(options)} for {options.Duration.TotalSeconds:0} s");
-        var load = await LoadGenerator.RunAsync(PlaceAsync, completions, options.Duration, options.Concurrency, options.Rate);
-        var outcomes = await WaitForNotificationsAsync(database, load.Accepted, TimeSpan.FromMinutes(3));
-        var processes = meter(measuring.Elapsed);
+        var processes = new List<ProcessGroup> { new(ProcessGroup.BenchProcess, [Environment.ProcessId]) };
+        processes.AddRange(ProcessGroup.Shared(Path.Combine(".artifacts", "run")));
+        await Phase.MeasureAsync(options, "floor", PlaceAsync, completed, processes, Jit.OfThisProcess(), async orders =>
+        {
+            var outcomes = await WaitForNotificationsAsync(database, orders, TimeSpan.FromMinutes(1));
+            return LatencySummary.Between(outcomes.Values.Select(o => (o.Placed, o.Confirmed)));
+        });
         foreach (var consumer in consumers) await consumer.CloseAsync();
         publishers.Dispose();
-
-        var first = outcomes.Values.Min(o => o.Placed);
-        var result = new PhaseResult(
-            options.Label, "baseline", 1, PhaseResult.LoadDescription(options), Math.Round(load.Elapsed.TotalSeconds, 1),
-            outcomes.Count, load.Failed,
-            Math.Round(outcomes.Count / load.Elapsed.TotalSeconds, 1),
-            PhaseResult.Throughput(outcomes.Count, first, outcomes.Values.Max(o => o.Notified)),
-            LatencySummary.Of(load.AcceptLatency),
-            LatencySummary.Between(outcomes.Values.Select(o => (o.Placed, o.Confirmed))),
-            LatencySummary.Between(outcomes.Values.Select(o => (o.Placed, o.Notified))),
-            processes,
-            Outcomes.Timeline(outcomes.Select(o => new OrderOutcome(o.Key, "Confirmed", o.Value.Placed, o.Value.Confirmed, o.Value.Notified, 1, 1)).ToList(), first));
-        result.Save(options.Output);
-        Console.WriteLine($"[baseline] {result.CompletedPerSecond} orders/s through the raw pipeline; place→confirmed p50 {result.PlaceToConfirmed.P50Ms} ms");
         return 0;
     }
 
     /// <summary>A consuming stage: inbox row, the stage's own change and the next message's outbox row in one transaction; publish; delete the outbox row; acknowledge.</summary>
     private static async Task<IChannel> ConsumeAsync(IConnection connection, string queue, ChannelPool publishers, NpgsqlDataSource database,
-        Func<NpgsqlTransaction, Guid, Task<string?>> handle)
+        Arrivals completed, Func<NpgsqlTransaction, Guid, Task<string?>> handle)
     {
         var channel = await connection.CreateChannelAsync();
         await channel.BasicQosAsync(0, 100, false);
@@ -129,6 +116,10 @@ public static class BaselineRun
                 await publishers.PublishAsync(nextQueue, next, order, CancellationToken.None);
                 await DeleteFromOutboxAsync(database, next);
             }
+            else
+            {
+                completed.Record(BenchSmtpSink.ConfirmationMessageId(order), Stopwatch.GetTimestamp());
+            }
 
             await channel.BasicAckAsync(delivery.DeliveryTag, false);
         };
@@ -158,7 +149,9 @@ public static class BaselineRun
     private static async Task CreateTablesAsync(NpgsqlDataSource database)
     {
         await using var create = database.CreateCommand("""
-            drop table if exists orders, outbox, inbox, payments, notifications;
+            drop schema if exists floor cascade;
+            create schema floor;
+            set search_path to floor;
             create table orders (id uuid primary key, status text not null, placed_at timestamptz not null, confirmed_at timestamptz);
             create table outbox (id uuid primary key, order_id uuid not null);
             create table inbox (endpoint text not null, message_id uuid not null, primary key (endpoint, message_id));

@@ -1,53 +1,46 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using HdrHistogram;
 
 namespace Conveyor.Bench;
 
-/// <summary>What one load run did: the ids it created, accept latencies (µs) and acceptances per second.</summary>
+/// <summary>What one load run did: the orders it placed (with when each was sent), accept latencies (µs).</summary>
 public sealed class LoadResult
 {
     private readonly Lock _gate = new();
 
     public LongHistogram AcceptLatency { get; } = LatencySummary.NewHistogram();
-    /// <summary>Closed loop: from sending an order to seeing it complete — what a client waits per order.</summary>
-    public LongHistogram Cycle { get; } = LatencySummary.NewHistogram();
-    public List<Guid> Accepted { get; } = [];
+    /// <summary>Each accepted order and when it was sent (open loop: when it was due), a <see cref="Stopwatch"/> timestamp.</summary>
+    public ConcurrentDictionary<Guid, long> SentAt { get; } = new();
     public int Failed { get; private set; }
-    public SortedDictionary<int, int> AcceptedPerSecond { get; } = [];
     public TimeSpan Elapsed { get; set; }
 
-    public void RecordCycle(long microseconds)
-    {
-        lock (_gate) Cycle.RecordValue(Math.Max(1, microseconds));
-    }
+    public IReadOnlyList<Guid> Accepted => [.. SentAt.Keys];
 
-    public void Record(Guid? id, long latencyMicroseconds, int second)
+    public void Record(Guid? id, long sentAt, long answeredAt)
     {
-        lock (_gate)
+        if (id is { } accepted)
         {
-            if (id is { } accepted)
-            {
-                Accepted.Add(accepted);
-                AcceptLatency.RecordValue(Math.Max(1, latencyMicroseconds));
-                AcceptedPerSecond[second] = AcceptedPerSecond.GetValueOrDefault(second) + 1;
-            }
-            else
-            {
-                Failed++;
-            }
+            SentAt[accepted] = sentAt;
+            lock (_gate) AcceptLatency.RecordValue(Math.Max(1, (long)Stopwatch.GetElapsedTime(sentAt, answeredAt).TotalMicroseconds));
+        }
+        else
+        {
+            lock (_gate) Failed++;
         }
     }
 }
 
 /// <summary>
-/// Closed loop: a fixed number of clients, each placing its next order when the last one is complete (e-mailed),
-/// so the run measures what the system sustains with that many orders in flight. Open loop:
-/// orders at a target rate whatever the answers, each latency measured from when it was due, not from when it
-/// went out — a stalled system shows as latency instead of hiding behind fewer requests (coordinated omission).
+/// Closed loop: a fixed number of clients, each placing its next order when its last one is complete (its e-mail reached the sink),
+/// so the run measures what the system sustains with that many orders in flight (clients ÷ latency, not capacity).
+/// Open loop: orders at a target rate whatever the answers, each latency measured from when it was due, not from
+/// when it went out — a stalled system shows as latency instead of hiding behind fewer requests (coordinated
+/// omission).
 /// </summary>
 public static class LoadGenerator
 {
-    public static async Task<LoadResult> RunAsync(Func<CancellationToken, Task<Guid?>> placeOrder, CompletionWatcher completions, TimeSpan duration, int concurrency, double? rate)
+    public static async Task<LoadResult> RunAsync(Func<CancellationToken, Task<Guid?>> placeOrder, Arrivals arrivals, TimeSpan duration, int concurrency, double? rate)
     {
         var result = new LoadResult();
         var clock = Stopwatch.StartNew();
@@ -56,16 +49,13 @@ public static class LoadGenerator
         {
             var inFlight = new List<Task>();
             var interval = TimeSpan.FromSeconds(1 / perSecond);
+            var start = Stopwatch.GetTimestamp();
             for (var due = TimeSpan.Zero; due < duration; due += interval)
             {
                 var wait = due - clock.Elapsed;
                 if (wait > TimeSpan.Zero) await Task.Delay(wait);
-                var dueAt = due;
-                inFlight.Add(Task.Run(async () =>
-                {
-                    var id = await TryPlaceAsync(placeOrder);
-                    result.Record(id, (long)(clock.Elapsed - dueAt).TotalMicroseconds, (int)dueAt.TotalSeconds);
-                }));
+                var dueAt = start + (long)(due.TotalSeconds * Stopwatch.Frequency);
+                inFlight.Add(Task.Run(async () => result.Record(await TryPlaceAsync(placeOrder), dueAt, Stopwatch.GetTimestamp())));
             }
 
             await Task.WhenAll(inFlight);
@@ -76,12 +66,10 @@ public static class LoadGenerator
             {
                 while (!stop.IsCancellationRequested)
                 {
-                    var started = clock.Elapsed;
+                    var sent = Stopwatch.GetTimestamp();
                     var id = await TryPlaceAsync(placeOrder);
-                    result.Record(id, (long)(clock.Elapsed - started).TotalMicroseconds, (int)started.TotalSeconds);
-                    if (id is not { } placed) continue;
-                    await completions.WaitAsync(placed, TimeSpan.FromSeconds(60));
-                    result.RecordCycle((long)(clock.Elapsed - started).TotalMicroseconds);
+                    result.Record(id, sent, Stopwatch.GetTimestamp());
+                    if (id is { } placed) await arrivals.WaitAsync(BenchSmtpSink.ConfirmationMessageId(placed), TimeSpan.FromSeconds(60));
                 }
             })));
         }

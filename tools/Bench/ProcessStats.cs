@@ -7,6 +7,13 @@ public sealed record ProcessGroup(string Name, IReadOnlyList<int> Pids)
 {
     private static readonly double TicksPerSecond = 100; // USER_HZ on Linux
 
+    /// <summary>The bench's own process: the client (load and SMTP sink), and for the baseline its pipeline too.</summary>
+    public const string BenchProcess = "bench (load, SMTP sink)";
+
+    /// <summary>The infrastructure both sides share: the broker, the database, the identity provider.</summary>
+    public static IReadOnlyList<ProcessGroup> Shared(string runDirectory) =>
+        Discover(runDirectory).Where(g => g.Name is "rabbitmq" or "postgresql" || g.Name == Topology.SystemTopology.IdentityProvider.Name).ToList();
+
     /// <summary>The endpoints `up` recorded, and RabbitMQ and PostgreSQL found by their process names.</summary>
     public static IReadOnlyList<ProcessGroup> Discover(string runDirectory)
     {
@@ -16,13 +23,14 @@ public sealed record ProcessGroup(string Name, IReadOnlyList<int> Pids)
         foreach (var pidFile in Directory.GetFiles(runDirectory, "*.pid").Order())
         {
             var name = Path.GetFileNameWithoutExtension(pidFile);
-            // The observability tools are not part of the system under load; the SMTP catcher and the identity provider are.
-            if (name is "dashboard" or "prometheus") continue;
+            // The observability tools are not part of the system under load, nor is the development mail catcher (the
+            // bench's mail goes to its own sink); the identity provider is (it issues the tokens the edge checks).
+            if (name is "dashboard" or "prometheus" or "smtp4dev") continue;
             // With its children: `dotnet tool run smtp4dev` (the recorded PID) runs the catcher as a child process.
             if (int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid) && Directory.Exists($"/proc/{pid}")) groups.Add(new ProcessGroup(name, WithDescendants(pid, parents)));
         }
 
-        groups.Add(new ProcessGroup("bench (load generator)", [Environment.ProcessId]));
+        groups.Add(new ProcessGroup(BenchProcess, [Environment.ProcessId]));
         groups.Add(new ProcessGroup("rabbitmq", ByCommand("beam.smp")));
         groups.Add(new ProcessGroup("postgresql", ByCommand("postgres")));
         return groups;
@@ -59,8 +67,19 @@ public sealed record ProcessGroup(string Name, IReadOnlyList<int> Pids)
     });
 
     /// <summary>Peak resident memory (VmHWM) summed over the group, in MB.</summary>
-    public double PeakMemoryMb() => Pids.Sum(pid =>
-        ReadOrEmpty($"/proc/{pid}/status").Split('\n').FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal)) is { } line
+    public double PeakMemoryMb() => StatusMb("VmHWM:");
+
+    /// <summary>
+    /// Memory now, summed over the group, in MB: each process's proportional set size (PSS, from smaps_rollup), so
+    /// pages shared by PostgreSQL's processes count once in all and not once per process as VmRSS would.
+    /// </summary>
+    public double ResidentMemoryMb() => Pids.Sum(pid =>
+        ReadOrEmpty($"/proc/{pid}/smaps_rollup").Split('\n').FirstOrDefault(l => l.StartsWith("Pss:", StringComparison.Ordinal)) is { } line
+            ? double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024
+            : 0);
+
+    private double StatusMb(string field) => Pids.Sum(pid =>
+        ReadOrEmpty($"/proc/{pid}/status").Split('\n').FirstOrDefault(l => l.StartsWith(field, StringComparison.Ordinal)) is { } line
             ? double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024
             : 0);
 
@@ -83,15 +102,40 @@ public sealed record ProcessGroup(string Name, IReadOnlyList<int> Pids)
 
 public sealed record ProcessUsage(string Name, double CpuSeconds, double CpuPercentOfOneCore, double PeakMemoryMb);
 
+/// <summary>The whole machine over a run, from /proc/stat: busy (steal included) and stolen CPU, in % of all its cores.</summary>
+public sealed record MachineUsage(int Cores, double BusyCpuSeconds, double BusyPercent, double StealPercent)
+{
+    /// <summary>(busy, steal, total) jiffies of every CPU so far.</summary>
+    public static (double Busy, double Steal, double Total) Read()
+    {
+        // cpu  user nice system idle iowait irq softirq steal guest guest_nice (guest time is already in user)
+        var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Take(8)
+            .Select(f => double.Parse(f, CultureInfo.InvariantCulture)).ToArray();
+        var idle = fields[3] + fields[4];
+        var total = fields.Sum();
+        return (total - idle, fields[7], total);
+    }
+}
+
+public sealed record Usage(IReadOnlyList<ProcessUsage> Processes, MachineUsage Machine);
+
 public static class ProcessUsageMeter
 {
-    public static Func<TimeSpan, IReadOnlyList<ProcessUsage>> Start(IReadOnlyList<ProcessGroup> groups)
+    public static Func<TimeSpan, Usage> Start(IReadOnlyList<ProcessGroup> groups)
     {
         var before = groups.ToDictionary(g => g.Name, g => g.CpuSeconds());
-        return elapsed => groups.Select(g =>
+        var machine = MachineUsage.Read();
+        return elapsed =>
         {
-            var cpu = g.CpuSeconds() - before[g.Name];
-            return new ProcessUsage(g.Name, Math.Round(cpu, 2), Math.Round(100 * cpu / elapsed.TotalSeconds, 1), Math.Round(g.PeakMemoryMb(), 1));
-        }).ToList();
+            var processes = groups.Select(g =>
+            {
+                var cpu = g.CpuSeconds() - before[g.Name];
+                return new ProcessUsage(g.Name, Math.Round(cpu, 2), Math.Round(100 * cpu / elapsed.TotalSeconds, 1), Math.Round(g.PeakMemoryMb(), 1));
+            }).ToList();
+            var now = MachineUsage.Read();
+            var total = Math.Max(1, now.Total - machine.Total);
+            return new Usage(processes, new MachineUsage(Environment.ProcessorCount, Math.Round((now.Busy - machine.Busy) / 100, 2),
+                Math.Round(100 * (now.Busy - machine.Busy) / total, 1), Math.Round(100 * (now.Steal - machine.Steal) / total, 1)));
+        };
     }
 }

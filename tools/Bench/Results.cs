@@ -26,14 +26,18 @@ public sealed record LatencySummary(double P50Ms, double P95Ms, double P99Ms, do
     private static double Ms(long microseconds) => Math.Round(microseconds / 1000.0, 1);
 }
 
-/// <summary>Per second of the run: orders placed, confirmed and mailed (by their recorded timestamps).</summary>
-public sealed record SecondSample(int Second, int Placed, int Confirmed, int Emailed);
+/// <summary>Per second of the run: orders sent and confirmation e-mails arrived, on the bench's clock.</summary>
+public sealed record SecondSample(int Second, int Placed, int Emailed);
 
+/// <summary>One measured run of one phase (the system, a baseline), as the report reads it back.</summary>
 public sealed record PhaseResult(
     string Label,
     string Kind,
     int Instances,
+    int Run,
     string Load,
+    double WarmupSeconds,
+    double JitMethodsPerSecond,
     double DurationSeconds,
     int Orders,
     int FailedRequests,
@@ -41,21 +45,29 @@ public sealed record PhaseResult(
     double CompletedPerSecond,
     LatencySummary Accept,
     LatencySummary PlaceToConfirmed,
-    LatencySummary PlaceToEmail,
+    LatencySummary SendToEmail,
+    int DuplicateEmails,
     IReadOnlyList<ProcessUsage> Processes,
+    MachineUsage Machine,
     IReadOnlyList<SecondSample> Timeline)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
-    public void Save(string folder) => File.WriteAllText(Path.Combine(folder, $"{Label}.json"), JsonSerializer.Serialize(this, Json));
+    /// <summary>CPU of every process but the bench's own (the client), per order, in ms.</summary>
+    public double SystemCpuMsPerOrder => Orders == 0 ? 0 : Math.Round(1000 * Processes.Where(p => p.Name != ProcessGroup.BenchProcess).Sum(p => p.CpuSeconds) / Orders, 1);
 
-    public static PhaseResult? Read(string folder, string label) =>
-        File.Exists(Path.Combine(folder, $"{label}.json")) ? JsonSerializer.Deserialize<PhaseResult>(File.ReadAllText(Path.Combine(folder, $"{label}.json")), Json) : null;
+    /// <summary>The whole machine's busy CPU (the client and steal included) per order, in ms.</summary>
+    public double MachineCpuMsPerOrder => Orders == 0 ? 0 : Math.Round(1000 * Machine.BusyCpuSeconds / Orders, 1);
+
+    public double OrdersPerCpuSecond => SystemCpuMsPerOrder == 0 ? 0 : Math.Round(1000 / SystemCpuMsPerOrder, 1);
+
+    public string FileName => $"{Label}.run{Run}.json";
+
+    public void Save(string folder) => File.WriteAllText(Path.Combine(folder, FileName), JsonSerializer.Serialize(this, Json));
+
+    public static IReadOnlyList<PhaseResult> ReadAll(string folder) =>
+        Directory.GetFiles(folder, "*.run*.json").Order().Select(f => JsonSerializer.Deserialize<PhaseResult>(File.ReadAllText(f), Json)!).ToList();
 
     public static string LoadDescription(BenchOptions options) =>
         options.Rate is { } rate ? $"open loop, {rate:0.#} orders/s" : $"closed loop, {options.Concurrency} clients";
-
-    /// <summary>Orders completed per second, from the first placement to the last completion.</summary>
-    public static double Throughput(int orders, DateTimeOffset first, DateTimeOffset last) =>
-        Math.Round(orders / Math.Max(0.001, (last - first).TotalSeconds), 1);
 }
