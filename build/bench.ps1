@@ -56,10 +56,13 @@ function Invoke-Bench {
             Write-Step "Run $run of $runs. The system, one instance per endpoint"
             Invoke-BenchPhase (@('--phase', 'system', '--label', 'system-x1', '--instances', '1') + $each + $ramp)
             Stop-Endpoints
-            Start-Endpoints -ForBench -NoAudit
-            Write-Step "Run $run of $runs. The system, one instance per endpoint, auditing off (Conveyor:Audit:Enabled=false)"
-            Invoke-BenchPhase (@('--phase', 'system', '--label', 'system-x1-audit-off', '--instances', '1') + $each)
-            Stop-Endpoints
+            # What auditing costs: not in --quick, which stays a smoke run of every kind of phase.
+            if (-not $Quick) {
+                Start-Endpoints -ForBench -NoAudit
+                Write-Step "Run $run of $runs. The system, one instance per endpoint, auditing off (Conveyor:Audit:Enabled=false)"
+                Invoke-BenchPhase (@('--phase', 'system', '--label', 'system-x1-audit-off', '--instances', '1') + $each)
+                Stop-Endpoints
+            }
             # Optimisations not (yet) in the code, each measured once beside the default in the same bench.
             if ($run -eq 1 -and -not $Quick) {
                 foreach ($variant in $BenchVariants) {

@@ -48,8 +48,19 @@ function Start-Build([string] $Solution = 'Conveyor.slnx') {
     # endpoints' packages are installed exactly as their lock files pin them (npm ci), after the .NET build.
     Write-Step "Building $Solution ($Configuration) and installing the Node.js packages (in the background)"
     New-Item -ItemType Directory -Force $RunDir, $LogDir | Out-Null
-    $install = @($NodeEndpoints | ForEach-Object { "&& npm ci --prefix '$(Get-PackageDirectory $_)' --no-audit --no-fund --loglevel=error" }) -join ' '
+    # npm ci removes node_modules and installs it again (some 20 s here): skipped while the install npm recorded
+    # (node_modules/.package-lock.json) is newer than the lock file and package.json.
+    $install = @($NodeEndpoints | Where-Object { -not (Test-NodePackagesCurrent (Get-PackageDirectory $_)) } | ForEach-Object { "&& npm ci --prefix '$(Get-PackageDirectory $_)' --no-audit --no-fund --loglevel=error" }) -join ' '
     Start-InBackground 'build' "dotnet build '$(Join-Path $Root $Solution)' -c $Configuration -nologo -v q -clp:ErrorsOnly $install"
+}
+
+function Test-NodePackagesCurrent([string] $Package) {
+    $installed = Get-Item (Join-Path $Package 'node_modules/.package-lock.json') -ErrorAction SilentlyContinue
+    if (-not $installed) { return $false }
+    foreach ($file in 'package-lock.json', 'package.json') {
+        if ((Get-Item (Join-Path $Package $file)).LastWriteTimeUtc -ge $installed.LastWriteTimeUtc) { return $false }
+    }
+    return $true
 }
 
 function Wait-Build {

@@ -53,9 +53,7 @@ public static class BaselineRun
         await using var api = await StartApiAsync(options, pipeline);
 
         using var client = new OrderClient(options, [new Uri($"http://127.0.0.1:{options.BaselinePort}")]);
-        var processes = new List<ProcessGroup> { new(ProcessGroup.BenchProcess, [Environment.ProcessId]) };
-        processes.AddRange(ProcessGroup.Shared(Path.Combine(".artifacts", "run")));
-        await Phase.MeasureAsync(options, "baseline", client.PlaceAsync, sink.Received, processes, Jit.OfThisProcess(), pipeline.VerifyAsync);
+        await Phase.MeasureAsync(options, "baseline", client.PlaceAsync, sink.Received, ProcessGroup.OfBaseline, Jit.OfThisProcess(), pipeline.VerifyAsync);
 
         await stop.CancelAsync();
         await deadlines;
@@ -157,7 +155,7 @@ public static class BaselineRun
             var now = DateTimeOffset.UtcNow;
             var lines = request.Lines.Select(l => new OrderLine(l.Sku!, l.Quantity!.Value, Catalog[l.Sku!])).ToList();
             var placed = new OrderPlaced(id, customer, email, "EUR", lines, lines.Sum(l => l.LineTotal), request.PaymentToken, now);
-            var sent = await InTransactionAsync("orders", null, async tx =>
+            var sent = await InTransactionAsync(SystemTopology.Orders.Name, null, async tx =>
             {
                 await using var insert = Command(tx, """
                     insert into orders.orders (id, customer_id, idempotency_key, status, currency, total, lines, placed_at, timeline)
@@ -178,18 +176,22 @@ public static class BaselineRun
         public async Task HandleAsync(EndpointTopology endpoint, Guid messageId, string type, ReadOnlyMemory<byte> body)
         {
             var message = JsonSerializer.Deserialize(body.Span, Types[type], MessageJson.Options)!;
-            await InTransactionAsync(endpoint.Name, messageId, tx => (endpoint.Name, message) switch
-            {
-                ("payments", OrderPlaced placed) => ChargeAsync(tx, placed),
-                ("inventory", OrderPlaced placed) => ReserveAsync(tx, placed),
-                ("inventory", OrderConfirmed confirmed) => SellAsync(tx, confirmed),
-                ("notifications", OrderPlaced placed) => RememberAsync(tx, placed),
-                ("notifications", OrderConfirmed confirmed) => NotifyAsync(tx, confirmed),
-                ("orders", PaymentAuthorized authorized) => ConfirmIfReadyAsync(tx, authorized.OrderId, "payment = 'Authorized', payment_id = @payment", authorized.PaymentId),
-                ("orders", StockReserved reserved) => ConfirmIfReadyAsync(tx, reserved.OrderId, "stock = 'Reserved'", null),
-                _ => throw new InvalidOperationException($"{endpoint.Name} has no handler for {type} in the baseline"),
-            });
+            if (!Handlers.TryGetValue((endpoint, message.GetType()), out var handle)) throw new InvalidOperationException($"{endpoint.Name} has no handler for {type} in the baseline");
+            await InTransactionAsync(endpoint.Name, messageId, tx => handle(this, tx, message));
         }
+
+        /// <summary>What each endpoint does with each message of the happy path, as the topology names them.</summary>
+        private static readonly Dictionary<(EndpointTopology, Type), Func<Pipeline, NpgsqlTransaction, object, Task<List<Outgoing>>>> Handlers = new()
+        {
+            [(SystemTopology.Payments, typeof(OrderPlaced))] = (p, tx, m) => p.ChargeAsync(tx, (OrderPlaced)m),
+            [(SystemTopology.Inventory, typeof(OrderPlaced))] = (_, tx, m) => ReserveAsync(tx, (OrderPlaced)m),
+            [(SystemTopology.Inventory, typeof(OrderConfirmed))] = (_, tx, m) => SellAsync(tx, (OrderConfirmed)m),
+            [(SystemTopology.Notifications, typeof(OrderPlaced))] = (_, tx, m) => RememberAsync(tx, (OrderPlaced)m),
+            [(SystemTopology.Notifications, typeof(OrderConfirmed))] = (p, tx, m) => p.NotifyAsync(tx, (OrderConfirmed)m),
+            [(SystemTopology.Orders, typeof(PaymentAuthorized))] = (_, tx, m) =>
+                ConfirmIfReadyAsync(tx, ((PaymentAuthorized)m).OrderId, "payment = 'Authorized', payment_id = @payment", ((PaymentAuthorized)m).PaymentId),
+            [(SystemTopology.Orders, typeof(StockReserved))] = (_, tx, m) => ConfirmIfReadyAsync(tx, ((StockReserved)m).OrderId, "stock = 'Reserved'", null),
+        };
 
         private async Task<List<Outgoing>> ChargeAsync(NpgsqlTransaction tx, OrderPlaced placed)
         {

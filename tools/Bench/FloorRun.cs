@@ -69,9 +69,7 @@ public static class FloorRun
             return order;
         }
 
-        var processes = new List<ProcessGroup> { new(ProcessGroup.BenchProcess, [Environment.ProcessId]) };
-        processes.AddRange(ProcessGroup.Shared(Path.Combine(".artifacts", "run")));
-        await Phase.MeasureAsync(options, "floor", PlaceAsync, completed, processes, Jit.OfThisProcess(), async orders =>
+        await Phase.MeasureAsync(options, "floor", PlaceAsync, completed, ProcessGroup.OfBaseline, Jit.OfThisProcess(), async orders =>
         {
             var outcomes = await WaitForNotificationsAsync(database, orders, TimeSpan.FromMinutes(1));
             return LatencySummary.Between(outcomes.Values.Select(o => (o.Placed, o.Confirmed)));

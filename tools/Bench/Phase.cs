@@ -12,11 +12,12 @@ public static class Phase
     public delegate Task<LatencySummary> Verify(IReadOnlyList<Guid> orders);
 
     public static async Task<PhaseResult> MeasureAsync(BenchOptions options, string kind, Func<CancellationToken, Task<Guid?>> place,
-        Arrivals arrivals, IReadOnlyList<ProcessGroup> processes, Func<Task<long>> jitted, Verify verify)
+        Arrivals arrivals, Func<IReadOnlyList<ProcessGroup>> processes, Func<Task<long>> jitted, Verify verify)
     {
         var warmup = await WarmUpAsync(options, place, arrivals);
         var jittedBefore = await jitted();
-        var meter = ProcessUsageMeter.Start(processes);
+        // Found after the warm-up: the connection pools have grown by then, and each new connection is a PostgreSQL process.
+        var meter = ProcessUsageMeter.Start(processes());
         var measuring = Stopwatch.StartNew();
         Console.WriteLine($"[{options.Label} #{options.Run}] {PhaseResult.LoadDescription(options)} for {options.Duration.TotalSeconds:0} s");
         var load = await LoadGenerator.RunAsync(place, arrivals, options.Duration, options.Concurrency, options.Rate);
@@ -54,8 +55,8 @@ public static class Phase
     public const double P99TargetMs = 150;
 
     /// <summary>
-    /// Open loop at rising rates (steps of <paramref name="step"/>, each rate 1.25 × the last) from half the closed
-    /// loop's throughput — halving first until a rate is held, if that one is not — until a rate is not held: an
+    /// Open loop at rising rates (steps of <paramref name="step"/> and at least 100 orders, each rate 1.25 × the last)
+    /// from half the closed loop's throughput — halving first, down to an eighth of it, until a rate is held — until a rate is not held: an
     /// order refused or lost, or p99 send→e-mail at or over <see cref="P99TargetMs"/>. Then half the highest held rate
     /// once more, for its latency.
     /// </summary>
@@ -64,7 +65,9 @@ public static class Phase
         var steps = new List<RampStep>();
         async Task<RampStep> RunAsync(double rate)
         {
-            var load = await LoadGenerator.RunAsync(place, arrivals, step, options.Concurrency, rate);
+            // At least 100 orders per step, or its p99 is merely its slowest order (at most a minute).
+            var duration = TimeSpan.FromSeconds(Math.Min(60, Math.Max(step.TotalSeconds, 100 / rate)));
+            var load = await LoadGenerator.RunAsync(place, arrivals, duration, options.Concurrency, rate);
             var mails = await arrivals.WaitForAllAsync(load, TimeSpan.FromMinutes(2));
             var held = load.Failed == 0 && mails.Missing == 0 && mails.SendToEmail.P99Ms < P99TargetMs;
             var result = new RampStep(Math.Round(rate, 1), load.SentAt.Count, load.Failed + mails.Missing, mails.SendToEmail, held);
@@ -79,7 +82,7 @@ public static class Phase
             var result = await RunAsync(rate);
             steps.Add(result);
             if (result.Held) highest = rate;
-            if (highest is null && rate <= 1) break;
+            if (highest is null && rate <= Math.Max(1, closedLoop / 8)) break;
             if (highest is null) rate /= 2;
             else if (result.Held) rate *= 1.25;
             else break;
@@ -92,14 +95,16 @@ public static class Phase
     }
 
     /// <summary>
-    /// Load in windows (a tenth of the warm-up budget, at least 2 s) until a window's throughput is no more than 5 %
-    /// above the one before — it stopped rising — or the budget (<c>--warmup</c>) is spent; how long it took is reported.
+    /// Load in windows (a tenth of the warm-up budget, at least 2 s) until two windows in a row are each no more than
+    /// 5 % above the best before them — throughput stopped rising; one flat window was often a pause in a JIT-bound
+    /// climb — or the budget (<c>--warmup</c>) is spent; how long it took is reported.
     /// </summary>
     private static async Task<TimeSpan> WarmUpAsync(BenchOptions options, Func<CancellationToken, Task<Guid?>> place, Arrivals arrivals)
     {
         var window = TimeSpan.FromSeconds(Math.Max(2, options.Warmup.TotalSeconds / 10));
         var spent = TimeSpan.Zero;
-        var previous = 0.0;
+        var best = 0.0;
+        var flat = 0;
         while (spent < options.Warmup)
         {
             var load = await LoadGenerator.RunAsync(place, arrivals, window, options.Concurrency, options.Rate);
@@ -108,8 +113,9 @@ public static class Phase
             spent += load.Elapsed;
             var rate = load.SentAt.Count / load.Elapsed.TotalSeconds;
             Console.WriteLine($"[{options.Label} #{options.Run}] warming up: {rate:0.0} orders/s after {spent.TotalSeconds:0} s");
-            if (previous > 0 && rate <= previous * 1.05) break;
-            previous = rate;
+            flat = best > 0 && rate <= best * 1.05 ? flat + 1 : 0;
+            best = Math.Max(best, rate);
+            if (flat == 2) break;
         }
 
         return spent;

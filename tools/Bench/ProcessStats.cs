@@ -10,9 +10,9 @@ public sealed record ProcessGroup(string Name, IReadOnlyList<int> Pids)
     /// <summary>The bench's own process: the client (load and SMTP sink), and for the baseline its pipeline too.</summary>
     public const string BenchProcess = "bench (load, SMTP sink)";
 
-    /// <summary>The infrastructure both sides share: the broker, the database, the identity provider.</summary>
-    public static IReadOnlyList<ProcessGroup> Shared(string runDirectory) =>
-        Discover(runDirectory).Where(g => g.Name is "rabbitmq" or "postgresql" || g.Name == Topology.SystemTopology.IdentityProvider.Name).ToList();
+    /// <summary>A baseline's processes: the bench's own (its pipeline runs there) and what both sides share, the broker, the database and the identity provider.</summary>
+    public static IReadOnlyList<ProcessGroup> OfBaseline() =>
+        Discover(Path.Combine(".artifacts", "run")).Where(g => g.Name is BenchProcess or "rabbitmq" or "postgresql" || g.Name == Topology.SystemTopology.IdentityProvider.Name).ToList();
 
     /// <summary>The endpoints `up` recorded, and RabbitMQ and PostgreSQL found by their process names.</summary>
     public static IReadOnlyList<ProcessGroup> Discover(string runDirectory)

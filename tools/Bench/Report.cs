@@ -23,17 +23,17 @@ public static class Report
         md.AppendLine();
         md.AppendLine("Orders per second from the first send to the last confirmation e-mail at the bench's SMTP sink: the median of the runs, their range beside it; every other column is the median run's.");
         md.AppendLine();
-        md.AppendLine("| phase | runs | orders/s (range) | send→e-mail p50 / p99 ms | place→Confirmed p50 / p99 ms | CPU ms per order | orders per CPU-second | machine busy % (steal) | warm-up s / JIT methods per s | duplicate e-mails |");
+        md.AppendLine("| phase | runs | orders/s (range) | send→e-mail p50 / p99 ms | place→Confirmed p50 / p99 ms | CPU ms per order (side / machine) | orders per CPU-second | machine busy % (steal) | warm-up s / JIT methods per s | duplicate e-mails |");
         md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var phase in phases)
         {
             var m = phase.Median;
             md.AppendLine(CultureInfo.InvariantCulture,
-                $"| {Describe(m)} | {phase.Runs.Count} | **{m.CompletedPerSecond}** ({phase.Runs[0].CompletedPerSecond}–{phase.Runs[^1].CompletedPerSecond}) | {m.SendToEmail.P50Ms} / {m.SendToEmail.P99Ms} | {m.PlaceToConfirmed.P50Ms} / {m.PlaceToConfirmed.P99Ms} | {m.SystemCpuMsPerOrder} | {m.OrdersPerCpuSecond} | {m.Machine.BusyPercent} ({m.Machine.StealPercent}) | {m.WarmupSeconds} / {m.JitMethodsPerSecond} | {phase.Runs.Sum(r => r.DuplicateEmails)} |");
+                $"| {Describe(m)} | {phase.Runs.Count} | **{m.CompletedPerSecond}** ({phase.Runs[0].CompletedPerSecond}–{phase.Runs[^1].CompletedPerSecond}) | {m.SendToEmail.P50Ms} / {m.SendToEmail.P99Ms} | {m.PlaceToConfirmed.P50Ms} / {m.PlaceToConfirmed.P99Ms} | {m.SystemCpuMsPerOrder} / {m.MachineCpuMsPerOrder} | {m.OrdersPerCpuSecond} | {m.Machine.BusyPercent} ({m.Machine.StealPercent}) | {m.WarmupSeconds} / {m.JitMethodsPerSecond} | {phase.Runs.Sum(r => r.DuplicateEmails)} |");
         }
 
         md.AppendLine();
-        md.AppendLine("CPU per order: every process of the side but the bench's own (the client and the SMTP sink), over the measured window and until its last e-mail; the machine's busy share includes the client and steal. Warm-up: load until throughput stopped rising; JIT: methods compiled per second during the measured window (the .NET endpoints' own count; for the baselines the bench process's).");
+        md.AppendLine("CPU per order: every process of the side — for the system all but the bench's own (the client and the SMTP sink), for the baselines the bench's too (their pipeline runs in it) — over the measured window and until its last e-mail; the machine's busy share includes the client and steal. Warm-up: load until throughput stopped rising; JIT: methods compiled per second during the measured window (the .NET endpoints' own count; for the baselines the bench process's).");
         md.AppendLine();
         if (Ratio(one, baseline) is { } r) md.AppendLine(CultureInfo.InvariantCulture, $"- **system / equal-work baseline: {r}** (auditing on; the baseline audits nothing)");
         if (Ratio(auditOff, baseline) is { } ra) md.AppendLine(CultureInfo.InvariantCulture, $"- **system, auditing off / equal-work baseline: {ra}**");

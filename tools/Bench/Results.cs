@@ -53,8 +53,12 @@ public sealed record PhaseResult(
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
-    /// <summary>CPU of every process but the bench's own (the client), per order, in ms.</summary>
-    public double SystemCpuMsPerOrder => Orders == 0 ? 0 : Math.Round(1000 * Processes.Where(p => p.Name != ProcessGroup.BenchProcess).Sum(p => p.CpuSeconds) / Orders, 1);
+    /// <summary>
+    /// The side's CPU per order, in ms: for the system every process but the bench's own (the client and the sink);
+    /// for the baselines the bench's process too, since their pipeline runs in it (beside the client and the sink,
+    /// which this then counts against them).
+    /// </summary>
+    public double SystemCpuMsPerOrder => Orders == 0 ? 0 : Math.Round(1000 * Processes.Where(p => Kind != "system" || p.Name != ProcessGroup.BenchProcess).Sum(p => p.CpuSeconds) / Orders, 1);
 
     /// <summary>The whole machine's busy CPU (the client and steal included) per order, in ms.</summary>
     public double MachineCpuMsPerOrder => Orders == 0 ? 0 : Math.Round(1000 * Machine.BusyCpuSeconds / Orders, 1);

@@ -15,7 +15,7 @@ public static class SystemRun
     {
         using var client = new OrderClient(options, options.OrdersApis);
         await using var sink = new BenchSmtpSink(options.SinkPort);
-        await Phase.MeasureAsync(options, "system", client.PlaceAsync, sink.Received, ProcessGroup.Discover(Path.Combine(".artifacts", "run")), Jit.OfEndpoints(options.Instances), async orders =>
+        await Phase.MeasureAsync(options, "system", client.PlaceAsync, sink.Received, () => ProcessGroup.Discover(Path.Combine(".artifacts", "run")), Jit.OfEndpoints(options.Instances), async orders =>
         {
             var outcomes = await Outcomes.ReadAsync(options, orders);
             Outcomes.Verify(outcomes, orders);
