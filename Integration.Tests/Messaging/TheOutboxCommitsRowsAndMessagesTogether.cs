@@ -12,7 +12,10 @@ public class TheOutboxCommitsRowsAndMessagesTogether : LedgerFixture
     [OneTimeSetUp]
     public async Task SubscribeAProbe()
     {
-        // A subscriber of our own to the event the handler publishes: what reaches it was really sent.
+        // A subscriber of our own to the event the handler publishes: what reaches it was really sent. The exchange is
+        // declared here as Wolverine declares it (fanout, durable), which it does only on the first send: on a fresh
+        // broker the binding found nothing to bind to.
+        await Broker.Channel.ExchangeDeclareAsync(nameof(EntryRecorded), ExchangeType.Fanout, durable: true);
         await Broker.Channel.QueueDeclareAsync(Probe, durable: false, exclusive: false, autoDelete: false);
         await Broker.Channel.QueueBindAsync(Probe, nameof(EntryRecorded), routingKey: "");
     }
