@@ -41,8 +41,11 @@ public static class EndpointPersistence
         opts.Policies.UseDurableOutboxOnAllSendingEndpoints();
         opts.Policies.UseDurableLocalQueues();
 
-        // Scheduled retries fire on this polling cycle; the default (5 s) stretches every delay.
-        opts.Durability.ScheduledJobPollingTime = 250.Milliseconds();
+        // Scheduled retries and the payment deadline fire on this polling cycle (and the inbox is recovered on it): the
+        // default (5 s) stretches every delay. Each cycle is two transactions and a dozen statements even when there
+        // is nothing to do; at 250 ms that was most of an idle endpoint's database load, and a second's delay on a retry
+        // or a deadline changes nothing.
+        opts.Durability.ScheduledJobPollingTime = 1.Seconds();
         opts.Durability.ScheduledJobFirstExecution = 250.Milliseconds();
         // Elect the node that runs the durability agent (and so report ready) about 2 s after a cold
         // start instead of 13 s: the first election waits for the first check plus one polling period.

@@ -34,7 +34,7 @@ public static class BaselineRun
 {
     /// <summary>Orders' payment deadline (Orders:PaymentDeadline's default) and how often the endpoints look for due scheduled messages (Hosting/EndpointPersistence.cs).</summary>
     private static readonly TimeSpan PaymentDeadline = TimeSpan.FromSeconds(30);
-    private static readonly TimeSpan DeadlinePolling = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan DeadlinePolling = TimeSpan.FromSeconds(1);
 
     public static async Task<int> RunAsync(BenchOptions options)
     {
