@@ -1,10 +1,12 @@
 # ./build.sh bench: the system under load beside the raw baseline.
 # Dot-sourced by build.ps1, which holds the parameters and the constants these functions use.
 
-# Optimisations tried beside the default configuration: each a system phase of its own in the first run.
+# Settings run beside the default configuration, each a system phase of its own in the first run: an optimisation
+# tried before it goes into the code, or one that went in, undone, to show what it changes in the same run.
+# docs/performance.md lists what was tried and dropped (workstation GC, Npgsql auto-prepare).
 $BenchVariants = @(
-    @{ Name = 'workstation-gc'; What = 'workstation GC (DOTNET_gcServer=0)'; Settings = @{ DOTNET_gcServer = '0' } }
-    @{ Name = 'auto-prepare'; What = 'Npgsql auto-prepare (Max Auto Prepare=32)'; Settings = @{ ConnectionOptions = 'Max Auto Prepare=32;Auto Prepare Min Usages=2' } }
+    @{ Name = 'dynamic-pgo'; What = 'dynamic PGO back on (DOTNET_TieredPGO=1, the runtime default)'; Settings = @{ DOTNET_TieredPGO = '1' } }
+    @{ Name = 'no-reset-on-close'; What = 'Npgsql No Reset On Close (no DISCARD ALL per pooled connection)'; Settings = @{ ConnectionOptions = 'No Reset On Close=true' } }
 )
 
 function Invoke-Bench {
