@@ -127,12 +127,17 @@ internal static class Auditing
     {
         // Every endpoint stamps what it sends with its conversation and cause, audited or not: a failed message needs them too.
         opts.MetadataRules.Add(new Causation());
-        if (!audit.Enabled || endpoint.IsServiceControl) return;
+        if (endpoint.IsServiceControl) return;
 
-        opts.PublishMessage<AuditCopy>().ToRabbitExchange(SystemTopology.AuditQueue).DefaultSerializer(new AuditCopySerializer());
+        // The middleware is in every endpoint's handlers, and asks AuditOptions at run time: the handler code is
+        // generated at build time, once for any configuration.
         // ServiceControl's own traffic (heartbeats, retry confirmations) belongs to no order: not audited.
         opts.Policies.AddMiddleware(typeof(AuditHandledMessages<>).MakeGenericType(dbContextType),
             chain => chain.MessageType.Namespace != ServiceControlContract.Namespace);
+        if (audit.Enabled)
+        {
+            opts.PublishMessage<AuditCopy>().ToRabbitExchange(SystemTopology.AuditQueue).DefaultSerializer(new AuditCopySerializer());
+        }
     }
 
     /// <summary>What an audit copy and a failed message both say about the message and where it was handled.</summary>
@@ -280,8 +285,9 @@ public static class AuditHandledMessages<TDb>
 {
     public static AuditProcessingStarted Before(TimeProvider clock) => new(Auditing.Now(clock));
 
-    public static async Task After(Envelope envelope, IMessageContext context, TDb db, AuditProcessingStarted started, EndpointIdentity endpoint, TimeProvider clock)
+    public static async Task After(Envelope envelope, IMessageContext context, TDb db, AuditProcessingStarted started, EndpointIdentity endpoint, TimeProvider clock, AuditOptions audit)
     {
+        if (!audit.Enabled) return;
         var headers = new Dictionary<string, string?>();
         Auditing.Describe(envelope, headers, endpoint.Name);
         headers[AuditHeaders.ProcessingStarted] = started.At;

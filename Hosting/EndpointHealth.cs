@@ -10,7 +10,7 @@ namespace Conveyor.Hosting;
 
 /// <summary>
 /// What an orchestrator and Prometheus ask every endpoint: <c>/health/live</c> (the process answers),
-/// <c>/health/ready</c> (database, broker, handlers compiled, durability agent running: the verdict only),
+/// <c>/health/ready</c> (database, broker, handlers loaded, durability agent running: the verdict only),
 /// <c>/health/details</c> (each check and why) and <c>/metrics</c>. With <c>Conveyor:Management:Port</c> set, the
 /// last two answer only on that port, which an ingress never routes, and the public port answers nothing of them.
 /// </summary>
@@ -21,8 +21,8 @@ public static class EndpointHealth
 
     internal static void AddEndpointHealth<TDb>(this WebApplicationBuilder builder) where TDb : DbContext
     {
-        builder.Services.AddSingleton<CompileHandlersOnStartup>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<CompileHandlersOnStartup>());
+        builder.Services.AddSingleton<LoadHandlersOnStartup>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<LoadHandlersOnStartup>());
 
         // One instance for the process: AddCheck<T> would otherwise build a new check (and a new broker
         // connection) every time the checks run, which the heartbeats do every interval.
@@ -30,7 +30,7 @@ public static class EndpointHealth
         builder.Services.AddHealthChecks()
             .AddDbContextCheck<TDb>("database", tags: [ReadyTag])
             .AddCheck<RabbitMqHealthCheck>("broker", tags: [ReadyTag])
-            .AddCheck<CompileHandlersOnStartup>("handlers", tags: [ReadyTag])
+            .AddCheck<LoadHandlersOnStartup>("handlers", tags: [ReadyTag])
             .AddCheck<DurabilityAgentHealthCheck>("durability-agent", tags: [ReadyTag]);
         builder.Services.AddSingleton<CachedReadiness>();
 

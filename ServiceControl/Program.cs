@@ -1,13 +1,14 @@
 using System.Text.Json.Serialization;
-using Microsoft.AspNetCore.DataProtection;
 using Conveyor.Hosting;
-using Conveyor.Topology;
 using Conveyor.ServiceControl;
 using Conveyor.ServiceControl.Audit;
 using Conveyor.ServiceControl.EndpointHealth;
 using Conveyor.ServiceControl.FailedMessages;
 using Conveyor.ServiceControl.Monitoring;
 using Conveyor.ServiceControl.Operators;
+using Conveyor.Topology;
+using JasperFx;
+using Microsoft.AspNetCore.DataProtection;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -65,4 +66,5 @@ app.MapConveyorOperations();
 app.MapServiceControlApi();
 app.MapRazorPages();
 
-app.Run();
+// The host, or a JasperFx command given on the command line: the build runs `codegen write` (Directory.Build.targets).
+return await app.RunJasperFxCommands(args);

@@ -77,7 +77,7 @@ public partial class EveryDockerfileFollowsTheRules
         var restore = build.ToList().FindIndex(i => i.Keyword == "RUN" && i.Arguments.StartsWith("dotnet restore", StringComparison.Ordinal));
         Assert.That(restore, Is.GreaterThan(0), $"{path}: a RUN dotnet restore of its own layer");
         var copiedBefore = build.Take(restore).Where(i => i.Keyword == "COPY").SelectMany(i => i.Arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries)[..^1]);
-        Assert.That(copiedBefore, Is.All.Match(@"(\.csproj|\.props|global\.json)$"), $"{path}: only project files before the restore, or every source edit invalidates it");
+        Assert.That(copiedBefore, Is.All.Match(@"(\.csproj|\.props|\.targets|global\.json)$"), $"{path}: only project files before the restore, or every source edit invalidates it");
         var publish = build.Single(i => i.Keyword == "RUN" && i.Arguments.StartsWith("dotnet publish", StringComparison.Ordinal)).Arguments;
         Assert.That(publish, Does.Contain("-c Release").And.Contain("--no-restore"));
     }

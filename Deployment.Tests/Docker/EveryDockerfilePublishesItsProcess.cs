@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace Deployment.Tests.Docker;
 
 /// <summary>
@@ -57,6 +59,12 @@ public class EveryDockerfilePublishesItsProcess
             // Framework-dependent: the aspnet image's runtime starts it through its runtimeconfig.
             Assert.That(File.Exists(Path.ChangeExtension(assembly, ".runtimeconfig.json")), $"{path}: no runtimeconfig.json beside {entryPoint[1]}");
             Assert.That(File.Exists(Path.Combine(Path.GetDirectoryName(assembly)!, "appsettings.json")), $"{path}: no appsettings.json beside {entryPoint[1]}");
+            // A Wolverine host loads its handler code (TypeLoadMode.Static): the publish must have generated and compiled it in.
+            if (File.Exists(Path.Combine(Path.GetDirectoryName(assembly)!, "Wolverine.dll")))
+            {
+                var holdsHandlerCode = Encoding.ASCII.GetString(File.ReadAllBytes(assembly)).Contains("Internal.Generated.WolverineHandlers.", StringComparison.Ordinal);
+                Assert.That(holdsHandlerCode, $"{path}: {entryPoint[1]} holds no pre-generated Wolverine handler code");
+            }
         });
     }
 }

@@ -1,6 +1,7 @@
 using Conveyor.Hosting;
-using Conveyor.Topology;
 using Conveyor.Notifications;
+using Conveyor.Topology;
+using JasperFx;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -14,4 +15,5 @@ var app = builder.Build();
 app.UseConveyorEdge();
 app.MapConveyorOperations();
 
-app.Run();
+// The host, or a JasperFx command given on the command line: the build runs `codegen write` (Directory.Build.targets).
+return await app.RunJasperFxCommands(args);

@@ -1,6 +1,7 @@
 using Conveyor.Hosting;
-using Conveyor.Topology;
 using Conveyor.Orders;
+using Conveyor.Topology;
+using JasperFx;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -22,4 +23,5 @@ app.MapGetOrder();
 app.MapCancelOrder();
 app.MapGetOrderPayment();
 
-app.Run();
+// The host, or a JasperFx command given on the command line: the build runs `codegen write` (Directory.Build.targets).
+return await app.RunJasperFxCommands(args);

@@ -1,6 +1,7 @@
 using Conveyor.Hosting;
-using Conveyor.Topology;
 using Conveyor.Payments;
+using Conveyor.Topology;
+using JasperFx;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -20,4 +21,5 @@ app.UseConveyorEdge();
 app.MapConveyorOperations();
 app.MapProviderOutage();
 
-app.Run();
+// The host, or a JasperFx command given on the command line: the build runs `codegen write` (Directory.Build.targets).
+return await app.RunJasperFxCommands(args);

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Conveyor.Hosting;
 using Conveyor.Topology;
+using JasperFx.CodeGeneration;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.EntityFrameworkCore;
@@ -122,6 +123,8 @@ public static class LedgerEndpoint
         var ledger = new EndpointTopology { Name = Queue, Port = 0, Project = "", Publishes = [typeof(EntryRecorded)] };
         builder.AddConveyorEndpoint<LedgerDb>(ledger, wolverine =>
         {
+            // No build generated this test host's handler code: Wolverine compiles it at start-up.
+            wolverine.CodeGeneration.TypeLoadMode = TypeLoadMode.Dynamic;
             wolverine.PublishMessage<RecordEntry>().ToRabbitQueue(Queue);
             wolverine.PublishMessage<Visit>().ToRabbitQueue(Queue);
             wolverine.PublishMessage<Deposit>().ToRabbitQueue(CaptureQueue);

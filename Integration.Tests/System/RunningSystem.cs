@@ -288,11 +288,18 @@ public sealed class RunningSystem : IAsyncDisposable
             return new ProcessStartInfo("node", [main]) { WorkingDirectory = package };
         }
 
+        var (output, dll) = BuildOutputOf(process);
+        return new ProcessStartInfo("dotnet", [dll]) { WorkingDirectory = output };
+    }
+
+    /// <summary>Where a .NET process of the topology is built, in the same configuration as this test assembly.</summary>
+    public static (string Folder, string Dll) BuildOutputOf(ProcessTopology process)
+    {
         var configuration = typeof(RunningSystem).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()!.Configuration;
-        var output = Path.Combine(root, Path.GetDirectoryName(process.Project)!, "bin", configuration, "net10.0");
+        var output = Path.Combine(FindRepositoryRoot(), Path.GetDirectoryName(process.Project)!, "bin", configuration, "net10.0");
         var dll = Path.Combine(output, $"{Path.GetFileNameWithoutExtension(process.Project)}.dll");
         if (!File.Exists(dll)) Assert.Fail($"{dll} is not built; build the solution first (./build.sh build).");
-        return new ProcessStartInfo("dotnet", [dll]) { WorkingDirectory = output };
+        return (output, dll);
     }
 
     /// <summary>What this system's <paramref name="name"/> has written to stdout and stderr so far (its log, one JSON object per line).</summary>
