@@ -1,6 +1,7 @@
 using Conveyor.Hosting.ServiceControl;
 using Conveyor.Messages;
 using Conveyor.Topology;
+using JasperFx;
 using JasperFx.CodeGeneration;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.EntityFrameworkCore;
@@ -87,5 +88,17 @@ public static class ConveyorEndpoint
         builder.AddEndpointHealth<TDb>();
         builder.Services.AddProblemDetails();
         return builder;
+    }
+
+    /// <summary>
+    /// Runs the host or, given a command line, that JasperFx command instead: the build's <c>codegen write</c>
+    /// (Directory.Build.targets). Only then, because JasperFx's command runner prints plain text, and an endpoint's
+    /// output is its ECS JSON log, line for line.
+    /// </summary>
+    public static async Task<int> RunEndpointAsync(this WebApplication app, string[] args)
+    {
+        if (args.Length > 0) return await app.RunJasperFxCommands(args);
+        await app.RunAsync();
+        return 0;
     }
 }

@@ -7,7 +7,6 @@ using Conveyor.ServiceControl.FailedMessages;
 using Conveyor.ServiceControl.Monitoring;
 using Conveyor.ServiceControl.Operators;
 using Conveyor.Topology;
-using JasperFx;
 using Microsoft.AspNetCore.DataProtection;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -66,5 +65,4 @@ app.MapConveyorOperations();
 app.MapServiceControlApi();
 app.MapRazorPages();
 
-// The host, or a JasperFx command given on the command line: the build runs `codegen write` (Directory.Build.targets).
-return await app.RunJasperFxCommands(args);
+return await app.RunEndpointAsync(args);

@@ -1,7 +1,6 @@
 using Conveyor.Hosting;
 using Conveyor.Notifications;
 using Conveyor.Topology;
-using JasperFx;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -15,5 +14,4 @@ var app = builder.Build();
 app.UseConveyorEdge();
 app.MapConveyorOperations();
 
-// The host, or a JasperFx command given on the command line: the build runs `codegen write` (Directory.Build.targets).
-return await app.RunJasperFxCommands(args);
+return await app.RunEndpointAsync(args);

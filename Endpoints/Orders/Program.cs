@@ -1,7 +1,6 @@
 using Conveyor.Hosting;
 using Conveyor.Orders;
 using Conveyor.Topology;
-using JasperFx;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -23,5 +22,4 @@ app.MapGetOrder();
 app.MapCancelOrder();
 app.MapGetOrderPayment();
 
-// The host, or a JasperFx command given on the command line: the build runs `codegen write` (Directory.Build.targets).
-return await app.RunJasperFxCommands(args);
+return await app.RunEndpointAsync(args);

@@ -1,7 +1,6 @@
 using Conveyor.Hosting;
 using Conveyor.Payments;
 using Conveyor.Topology;
-using JasperFx;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -21,5 +20,4 @@ app.UseConveyorEdge();
 app.MapConveyorOperations();
 app.MapProviderOutage();
 
-// The host, or a JasperFx command given on the command line: the build runs `codegen write` (Directory.Build.targets).
-return await app.RunJasperFxCommands(args);
+return await app.RunEndpointAsync(args);
