@@ -2,8 +2,6 @@ using System.Reflection;
 using Conveyor.Hosting.ServiceControl;
 using Conveyor.Topology;
 using Wolverine;
-using Wolverine.Configuration;
-using Wolverine.Runtime.Partitioning;
 using Wolverine.RabbitMQ;
 using Wolverine.RabbitMQ.Internal;
 
@@ -70,15 +68,10 @@ public static class EndpointMessaging
         opts.PublishMessage<RetrySucceeded>().ToRabbitExchange(nameof(RetrySucceeded));
 
         opts.ListenToRabbitQueue(endpoint.Queue, queue =>
-            {
-                // Quorum queues: replicated and durable, what the deployed broker uses too (declared by InspectBrokerOnStartup).
-                queue.QueueType = QueueType.quorum;
-            })
-            // One order's messages are handled one at a time, different orders side by side (as many as before: five).
-            // An order's payment and its stock arrive together; handled at once, the two saga steps collided on the
-            // saga's version nearly every time, and the loser rolled back, threw, and was retried after a pause.
-            .PartitionProcessingByGroupId(PartitionSlots.Five);
-        opts.MessagePartitioning.ByRule(new ByOrder());
+        {
+            // Quorum queues: replicated and durable, what the deployed broker uses too (declared by InspectBrokerOnStartup).
+            queue.QueueType = QueueType.quorum;
+        });
 
         // Dead letters (and the error queue's own sender) need the same stamp; the error queue is neither a listener
         // nor a subscriber, so it is reached through ConfigureQueue above and this policy.
@@ -86,19 +79,6 @@ public static class EndpointMessaging
     }
 
     private const string ErrorQueueName = SystemTopology.ErrorQueue;
-
-    /// <summary>
-    /// Every message of an order carries the order id as its correlation id (the design's rule), whoever sent it:
-    /// that is its group. A message without one (a heartbeat) takes any lane.
-    /// </summary>
-    private sealed class ByOrder : IGroupingRule
-    {
-        public bool TryFindIdentity(Envelope envelope, out string groupId)
-        {
-            groupId = envelope.CorrelationId ?? "";
-            return groupId.Length > 0;
-        }
-    }
 
     /// <summary>
     /// Wolverine sends dead letters to the error queue through the default exchange, which would let every endpoint

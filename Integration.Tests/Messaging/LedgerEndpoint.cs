@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Conveyor.Hosting;
 using Conveyor.Topology;
 using JasperFx.CodeGeneration;
@@ -25,9 +24,6 @@ public sealed record EntryRecorded(Guid Reference);
 
 /// <summary>Add an entry each time it is handled: handling it twice would leave two rows.</summary>
 public sealed record Deposit(Guid Reference);
-
-/// <summary>Stay a moment, noting how many visits of the same conversation are being handled at that moment.</summary>
-public sealed record Visit(Guid Reference);
 
 public sealed class SimulatedCrash() : Exception("Simulated crash after the handler wrote its row and staged its message.");
 
@@ -66,33 +62,6 @@ public static class RecordEntryHandler
     }
 }
 
-public static class VisitHandler
-{
-    private static readonly ConcurrentDictionary<string, int> Running = new();
-    private static readonly ConcurrentDictionary<string, int> MostAtOnce = new();
-
-    /// <summary>The most visits of <paramref name="conversation"/> that were ever being handled at the same time.</summary>
-    public static int MostAtOnceIn(string conversation) => MostAtOnce.GetValueOrDefault(conversation);
-
-    public static async Task Handle(Visit visit, LedgerDb db, IMessageContext messaging)
-    {
-        var conversation = messaging.CorrelationId ?? "";
-        var now = Running.AddOrUpdate(conversation, 1, (_, running) => running + 1);
-        MostAtOnce.AddOrUpdate(conversation, now, (_, most) => Math.Max(most, now));
-        try
-        {
-            // Work that takes a while, as a saga step's database round trips do: long enough for a second
-            // visit to start meanwhile if the endpoint let it.
-            await Task.Delay(TimeSpan.FromMilliseconds(20));
-            db.Entries.Add(new LedgerEntry { Id = Guid.NewGuid(), Reference = visit.Reference, Kind = "visit" });
-        }
-        finally
-        {
-            Running.AddOrUpdate(conversation, 0, (_, running) => running - 1);
-        }
-    }
-}
-
 public static class DepositHandler
 {
     public static void Handle(Deposit deposit, LedgerDb db) =>
@@ -105,12 +74,6 @@ public static class LedgerEndpoint
     /// <summary>Where Deposits are parked by Wolverine so a test can take the exact bytes and deliver them twice.</summary>
     public const string CaptureQueue = "it-capture";
     public const string ErrorQueue = ConveyorEndpoint.ErrorQueue;
-
-    /// <summary>
-    /// Every message the tests send here is of this one "order": the shared wiring handles an order's messages one at a
-    /// time, in the order they arrive, so "handled after" means "delivered after".
-    /// </summary>
-    public const string Conversation = "it-ledger-conversation";
 
     public static async Task<WebApplication> StartAsync()
     {
@@ -126,8 +89,9 @@ public static class LedgerEndpoint
             // No build generated this test host's handler code: Wolverine compiles it at start-up.
             wolverine.CodeGeneration.TypeLoadMode = TypeLoadMode.Dynamic;
             wolverine.PublishMessage<RecordEntry>().ToRabbitQueue(Queue);
-            wolverine.PublishMessage<Visit>().ToRabbitQueue(Queue);
             wolverine.PublishMessage<Deposit>().ToRabbitQueue(CaptureQueue);
+            // One message at a time, in order, so "handled after" means "delivered after".
+            wolverine.ListenToRabbitQueue(Queue).Sequential();
             // Endpoint rules come before the shared defaults: the simulated crash skips the retries.
             wolverine.OnException<SimulatedCrash>().MoveToErrorQueue();
         });

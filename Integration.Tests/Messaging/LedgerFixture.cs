@@ -48,10 +48,10 @@ public abstract class LedgerFixture
 
     protected LedgerDb NewDb() => Endpoint.Services.CreateScope().ServiceProvider.GetRequiredService<LedgerDb>();
 
-    protected async Task SendAsync(object message, string conversation = LedgerEndpoint.Conversation)
+    protected async Task SendAsync(object message)
     {
         await using var scope = Endpoint.Services.CreateAsyncScope();
-        await scope.ServiceProvider.GetRequiredService<IMessageBus>().SendAsync(message, new DeliveryOptions { CorrelationId = conversation });
+        await scope.ServiceProvider.GetRequiredService<IMessageBus>().SendAsync(message);
     }
 
     protected async Task<int> EntriesFor(Guid reference)

@@ -24,7 +24,7 @@ public class TheInboxHandlesARedeliveredEnvelopeOnce : LedgerFixture
                 new BasicProperties(envelope.BasicProperties), envelope.Body);
         }
 
-        // Then a different message behind them: one conversation is handled one message at a time, so once this one is handled,
+        // Then a different message behind them: the listener is sequential, so once this one is handled,
         // both copies have been dealt with.
         var sentinel = Guid.NewGuid();
         await SendAsync(new RecordEntry(sentinel, CrashAfterStaging: false));
