@@ -127,8 +127,36 @@ function Write-TestSummary([string] $Folder, [string[]] $FailedProjects) {
     }
     if ($files -eq 0) { Write-Host 'No test results were written.'; $failedCount++ }
     elseif ($FailedProjects -contains 'setup') { $failedCount++ }
+    Write-FailedTests $Folder
     $summary = "tests: $passed passed, $failedCount failed"
     if ($skipped -gt 0) { $summary += ", $skipped skipped" }
     Write-Host $summary
     return ($failedCount -eq 0 -and $FailedProjects.Count -eq 0)
+}
+
+function Write-FailedTests([string] $Folder) {
+    # Names each failure with the start of its message next to the summary: CI keeps only the end of a long log.
+    $failures = @()
+    foreach ($trx in Get-ChildItem $Folder -Filter '*.trx' -ErrorAction SilentlyContinue) {
+        [xml] $doc = Get-Content $trx.FullName -Raw
+        foreach ($result in $doc.TestRun.Results.UnitTestResult | Where-Object { $_.outcome -in 'Failed', 'Error', 'Timeout', 'Aborted' }) {
+            $message = $result.Output.ErrorInfo.Message
+            $failures += [pscustomobject]@{ Project = $trx.BaseName; Name = $result.testName; Message = $message }
+        }
+    }
+    foreach ($junit in Get-ChildItem $Folder -Filter '*.junit.xml' -ErrorAction SilentlyContinue) {
+        [xml] $doc = Get-Content $junit.FullName -Raw
+        foreach ($case in $doc.SelectNodes('//testcase[failure or error]')) {
+            $node = $case.SelectSingleNode('failure|error')
+            $message = if ($node.GetAttribute('message')) { $node.GetAttribute('message') } else { $node.InnerText }
+            $failures += [pscustomobject]@{ Project = ($junit.Name -replace '\.junit\.xml$', ''); Name = $case.GetAttribute('name'); Message = $message }
+        }
+    }
+    if ($failures.Count -eq 0) { return }
+    Write-Host 'Failed tests:'
+    foreach ($failure in $failures) {
+        Write-Host "  $($failure.Project): $($failure.Name)"
+        $lines = "$($failure.Message)" -split "`r?`n" | Where-Object { $_.Trim() } | Select-Object -First 6
+        foreach ($line in $lines) { Write-Host "      $($line.Trim())" }
+    }
 }
