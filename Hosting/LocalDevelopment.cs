@@ -21,11 +21,18 @@ public static class LocalDevelopment
     /// <summary>LOCAL DEVELOPMENT DEFAULT ONLY: the realm export's secret of the <c>pulse</c> client (deploy/keycloak/conveyor-realm.json).</summary>
     public const string PulseClientSecret = "pulse-dev-only-secret";
 
+    /// <summary>
+    /// Connections one local process may hold. PostgreSQL takes 100 in all, and Npgsql's default is 100 per pool: fifty
+    /// concurrent requests to one endpoint took the last free connections from everyone ("53300: remaining connection
+    /// slots are reserved"), and a request got a 503. Capped, a request waits for a pooled connection instead.
+    /// </summary>
+    public const int MaximumPoolSize = 15;
+
     public static IReadOnlyDictionary<string, string?> DefaultsFor(EndpointTopology endpoint) => new Dictionary<string, string?>
     {
         ["Pulse:ClientSecret"] = endpoint.IsServiceControl ? PulseClientSecret : null,
         ["Urls"] = $"http://127.0.0.1:{endpoint.Port}",
-        ["ConnectionStrings:Database"] = $"Host=127.0.0.1;Port=5432;Database={endpoint.Database};Username={endpoint.DatabaseRole};Password={DevelopmentPasswords.Of(endpoint)}",
+        ["ConnectionStrings:Database"] = $"Host=127.0.0.1;Port=5432;Database={endpoint.Database};Username={endpoint.DatabaseRole};Password={DevelopmentPasswords.Of(endpoint)};Maximum Pool Size={MaximumPoolSize}",
         ["ConnectionStrings:RabbitMq"] = $"amqp://{endpoint.BrokerUser}:{DevelopmentPasswords.Of(endpoint)}@127.0.0.1:5672/{GeneratedFiles.RunVhost}",
         // The local OpenID Connect provider, over plain HTTP; deployments point at Keycloak's realm (https).
         ["Authentication:Authority"] = Authority.ToString(),

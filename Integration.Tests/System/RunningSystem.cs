@@ -132,6 +132,7 @@ public sealed class RunningSystem : IAsyncDisposable
             // would join the same Wolverine cluster, taking work it then drops): start on free ports only.
             foreach (var endpoint in Endpoints) await WaitUntilPortIsFreeAsync(endpoint.Name, endpoint.Port);
             await ForgetWhatServiceControlKnowsAsync();
+            await ForgetWhatWasInFlightAsync();
             foreach (var endpoint in Endpoints) system.Start(endpoint, instance: 1);
             foreach (var endpoint in Endpoints) await system.WaitUntilReadyAsync(endpoint.Name, endpoint.Port);
             return system;
@@ -156,6 +157,29 @@ public sealed class RunningSystem : IAsyncDisposable
                 END IF;
             END $$;
             """);
+
+    /// <summary>
+    /// Nothing an earlier fixture left in flight reaches this one: its messages still in the queues, in an endpoint's
+    /// inbox (recovered at start and handled here, which confirmed an earlier fixture's orders under this fixture's
+    /// counters) or outbox, Inventory's outbox. The rows those messages caused stay.
+    /// </summary>
+    private static async Task ForgetWhatWasInFlightAsync()
+    {
+        foreach (var endpoint in SystemTopology.Endpoints)
+        {
+            var tables = endpoint == SystemTopology.Inventory
+                ? "outbox"
+                : "wolverine.wolverine_incoming_envelopes, wolverine.wolverine_outgoing_envelopes";
+            await Sql.ExecuteAsync(SystemDatabases.ConnectionTo(endpoint), $"""
+                DO $$ BEGIN
+                    IF to_regclass('{tables.Split(',')[0]}') IS NOT NULL THEN TRUNCATE {tables}; END IF;
+                END $$;
+                """);
+        }
+
+        await using var broker = await Broker.ConnectAsync();
+        await broker.PurgeAsync([.. SystemTopology.Endpoints.Select(e => e.Queue), SystemTopology.ErrorQueue, SystemTopology.AuditQueue]);
+    }
 
     /// <summary>Stops one endpoint (every instance of it) as an operator would (the others keep running).</summary>
     public async Task StopAsync(string name)
@@ -249,7 +273,7 @@ public sealed class RunningSystem : IAsyncDisposable
         if (endpoint.Process is EndpointTopology messaging)
         {
             // Its own test database and its own broker user, with that user's own rights: the suite passes under least privilege.
-            start.Environment["ConnectionStrings__Database"] = SystemDatabases.ConnectionTo(messaging);
+            start.Environment["ConnectionStrings__Database"] = $"{SystemDatabases.ConnectionTo(messaging)};Maximum Pool Size={LocalDevelopment.MaximumPoolSize}";
             start.Environment["ConnectionStrings__RabbitMq"] = TestEnvironment.RabbitMqFor(messaging);
         }
 
