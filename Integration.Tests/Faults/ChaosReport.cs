@@ -65,7 +65,7 @@ public sealed class ChaosReport
         md.AppendLine("# Conveyor fault suite");
         md.AppendLine();
         md.AppendLine(string.Create(CultureInfo.InvariantCulture,
-            $"{Started:yyyy-MM-dd HH:mm} UTC to {DateTimeOffset.UtcNow:HH:mm} UTC; bursts of {ChaosSettings.BurstSize} orders from {ChaosSettings.Clients} clients; payment deadline {FaultFixture.PaymentDeadline.TotalSeconds:0} s."));
+            $"{Started:yyyy-MM-dd HH:mm} UTC to {DateTimeOffset.UtcNow:HH:mm} UTC; bursts of {ChaosSettings.BurstSize} orders from {ChaosSettings.Clients} clients; payment deadline {FaultFixture.PaymentDeadline.TotalSeconds:0} s ({FaultFixture.SharedServiceRestartDeadline.TotalSeconds:0} s where PostgreSQL or RabbitMQ restarts)."));
         md.AppendLine("Every order is checked where it ended (Orders), what was paid and refunded (Payments), and which e-mails the SMTP server received.");
         md.AppendLine();
         md.AppendLine("| scenario | result | orders | wrong outcomes | payments lost / duplicated | refunds lost / duplicated | e-mails missing / duplicated | still waiting | ready again | work taken over | recovery |");

@@ -12,6 +12,8 @@ namespace Integration.Tests.Faults;
 [Category(ChaosOnly)]
 public class RestartsOfTheDatabaseAndBrokerChangeNoOrder : FaultFixture
 {
+    protected override TimeSpan Deadline => SharedServiceRestartDeadline;
+
     protected override void RequireMore()
     {
         if (Environment.UserName != "root" || !File.Exists("/etc/init.d/postgresql") || !File.Exists("/etc/init.d/rabbitmq-server"))

@@ -150,13 +150,7 @@ public sealed class RunningSystem : IAsyncDisposable
     /// their own orders by id. The audit log is append-only (no one may empty it): tests find their entries by id.
     /// </summary>
     private static Task ForgetWhatServiceControlKnowsAsync() =>
-        Sql.ExecuteAsync(ServiceControlDatabase, """
-            DO $$ BEGIN
-                IF to_regclass('failed_messages') IS NOT NULL THEN
-                    TRUNCATE failed_messages, failures, retry_redirects, endpoint_instances;
-                END IF;
-            END $$;
-            """);
+        TruncateIfPresentAsync(ServiceControlDatabase, "failed_messages", "failed_messages, failures, retry_redirects, endpoint_instances");
 
     /// <summary>
     /// Nothing an earlier fixture left in flight reaches this one: its messages still in the queues, in an endpoint's
@@ -167,19 +161,23 @@ public sealed class RunningSystem : IAsyncDisposable
     {
         foreach (var endpoint in SystemTopology.Endpoints)
         {
-            var tables = endpoint == SystemTopology.Inventory
-                ? "outbox"
-                : "wolverine.wolverine_incoming_envelopes, wolverine.wolverine_outgoing_envelopes";
-            await Sql.ExecuteAsync(SystemDatabases.ConnectionTo(endpoint), $"""
-                DO $$ BEGIN
-                    IF to_regclass('{tables.Split(',')[0]}') IS NOT NULL THEN TRUNCATE {tables}; END IF;
-                END $$;
-                """);
+            await (endpoint == SystemTopology.Inventory
+                ? TruncateIfPresentAsync(SystemDatabases.ConnectionTo(endpoint), "outbox", "outbox")
+                : TruncateIfPresentAsync(SystemDatabases.ConnectionTo(endpoint), "wolverine.wolverine_incoming_envelopes",
+                    "wolverine.wolverine_incoming_envelopes, wolverine.wolverine_outgoing_envelopes"));
         }
 
         await using var broker = await Broker.ConnectAsync();
         await broker.PurgeAsync([.. SystemTopology.Endpoints.Select(e => e.Queue), SystemTopology.ErrorQueue, SystemTopology.AuditQueue]);
     }
+
+    /// <summary>Empties <paramref name="tables"/> once their schema exists (<paramref name="probe"/>): a first run has not created it yet.</summary>
+    private static Task TruncateIfPresentAsync(string connectionString, string probe, string tables) =>
+        Sql.ExecuteAsync(connectionString, $"""
+            DO $$ BEGIN
+                IF to_regclass('{probe}') IS NOT NULL THEN TRUNCATE {tables}; END IF;
+            END $$;
+            """);
 
     /// <summary>Stops one endpoint (every instance of it) as an operator would (the others keep running).</summary>
     public async Task StopAsync(string name)
