@@ -77,6 +77,9 @@ internal sealed class IngestAuditQueue(
         {
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<ServiceControlDb>();
+            // One connection for the lookup and the insert: otherwise each takes one from the pool, and PostgreSQL
+            // resets it (DISCARD ALL) each time.
+            await db.Database.OpenConnectionAsync(cancellation);
             try
             {
                 await ProcessedMessageStore.AddAsync(db, messages, cancellation);
