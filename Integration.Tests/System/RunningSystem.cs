@@ -155,16 +155,16 @@ public sealed class RunningSystem : IAsyncDisposable
     /// <summary>
     /// Nothing an earlier fixture left in flight reaches this one: its messages still in the queues, in an endpoint's
     /// inbox (recovered at start and handled here, which confirmed an earlier fixture's orders under this fixture's
-    /// counters) or outbox, Inventory's outbox. The rows those messages caused stay.
+    /// counters) or outbox (Wolverine's tables; a Node.js endpoint's own outbox). The rows those messages caused stay.
     /// </summary>
     private static async Task ForgetWhatWasInFlightAsync()
     {
         foreach (var endpoint in SystemTopology.Endpoints)
         {
-            await (endpoint == SystemTopology.Inventory
-                ? TruncateIfPresentAsync(SystemDatabases.ConnectionTo(endpoint), "outbox", "outbox")
-                : TruncateIfPresentAsync(SystemDatabases.ConnectionTo(endpoint), "wolverine.wolverine_incoming_envelopes",
-                    "wolverine.wolverine_incoming_envelopes, wolverine.wolverine_outgoing_envelopes"));
+            await (endpoint.Runtime == Runtime.DotNet
+                ? TruncateIfPresentAsync(SystemDatabases.ConnectionTo(endpoint), "wolverine.wolverine_incoming_envelopes",
+                    "wolverine.wolverine_incoming_envelopes, wolverine.wolverine_outgoing_envelopes")
+                : TruncateIfPresentAsync(SystemDatabases.ConnectionTo(endpoint), "outbox", "outbox"));
         }
 
         await using var broker = await Broker.ConnectAsync();
