@@ -80,6 +80,7 @@ public static class ConveyorEndpoint
             opts.Policies.AddMiddleware(typeof(CheckTheSender));
             opts.Policies.AddMiddleware(typeof(ConfirmRetries));
             opts.Policies.AddMiddleware(typeof(MessageTelemetry));
+            opts.Policies.Add(new LockSagasBeforeLoading(typeof(TDb)));
 
             // After the endpoint's own rules: the first matching rule wins, so an endpoint can override these.
             Recoverability.Apply(opts, recoverability, endpoint.Name);

@@ -1,4 +1,5 @@
 using Conveyor.Topology;
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -175,6 +176,37 @@ public class AnOrderFlowsThroughTheSystem : SystemFixture
             Assert.That(order.GetProperty("total").GetDecimal(), Is.EqualTo(127.50m), "3 × 42.50 from deploy/catalog.json");
             Assert.That(await SystemDatabases.OrderRows(), Is.EqualTo(before + 1), "only the priced order");
         });
+    }
+
+    [Test]
+    public async Task An_orders_payment_and_stock_answers_handled_together_take_turns_and_neither_fails()
+    {
+        // Orders is paused after each order while Payments and Inventory answer, so that it finds the order's two
+        // answers side by side in its queue and handles them at the same time. The steps of one order take turns on
+        // its row; without that, one of the two would fail on the order's version, roll back and run again.
+        var logged = System.OutputOf(SystemTopology.Orders.Name).Count;
+        var orders = new List<Placed>();
+        for (var i = 0; i < 5; i++)
+        {
+            orders.Add(await PlaceOrder("tok_ok"));
+            var pid = System.ProcessOf(SystemTopology.Orders.Name).Id.ToString(CultureInfo.InvariantCulture);
+            await Shell.RunAsync("kill", "-STOP", pid);
+            try
+            {
+                await TestEnvironment.Eventually(() => RabbitMqManagement.MessagesInAsync(SystemTopology.Orders.Queue),
+                    n => n >= 2, "the order's payment and stock answers waiting in the orders queue");
+            }
+            finally
+            {
+                await Shell.RunAsync("kill", "-CONT", pid);
+            }
+        }
+
+        foreach (var order in orders) await WaitForState(order, "Confirmed");
+        var collisions = System.OutputOf(SystemTopology.Orders.Name).Skip(logged)
+            .Where(line => line.Contains(nameof(Wolverine.SagaConcurrencyException), StringComparison.Ordinal))
+            .Select(line => JsonDocument.Parse(line).RootElement.GetProperty("message").GetString()).ToList();
+        Assert.That(collisions, Is.Empty, "steps that failed on the order's version");
     }
 
     [Test]
