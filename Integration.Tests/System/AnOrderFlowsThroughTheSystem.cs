@@ -181,16 +181,24 @@ public class AnOrderFlowsThroughTheSystem : SystemFixture
     [Test]
     public async Task An_orders_payment_and_stock_answers_handled_together_take_turns_and_neither_fails()
     {
-        // Orders is paused after each order while Payments and Inventory answer, so that it finds the order's two
+        // Orders is paused before each order's answers can reach it, so that it finds the order's payment and stock
         // answers side by side in its queue and handles them at the same time. The steps of one order take turns on
         // its row; without that, one of the two would fail on the order's version, roll back and run again.
         var logged = System.OutputOf(SystemTopology.Orders.Name).Count;
         var orders = new List<Placed>();
         for (var i = 0; i < 5; i++)
         {
-            orders.Add(await PlaceOrder("tok_ok"));
-            var pid = System.ProcessOf(SystemTopology.Orders.Name).Id.ToString(CultureInfo.InvariantCulture);
-            await Shell.RunAsync("kill", "-STOP", pid);
+            await SignalAsync("STOP", SystemTopology.Payments, SystemTopology.Inventory);
+            try
+            {
+                orders.Add(await PlaceOrder("tok_ok"));
+                await SignalAsync("STOP", SystemTopology.Orders);
+            }
+            finally
+            {
+                await SignalAsync("CONT", SystemTopology.Payments, SystemTopology.Inventory);
+            }
+
             try
             {
                 await TestEnvironment.Eventually(() => RabbitMqManagement.MessagesInAsync(SystemTopology.Orders.Queue),
@@ -198,7 +206,7 @@ public class AnOrderFlowsThroughTheSystem : SystemFixture
             }
             finally
             {
-                await Shell.RunAsync("kill", "-CONT", pid);
+                await SignalAsync("CONT", SystemTopology.Orders);
             }
         }
 
@@ -207,6 +215,14 @@ public class AnOrderFlowsThroughTheSystem : SystemFixture
             .Where(line => line.Contains(nameof(Wolverine.SagaConcurrencyException), StringComparison.Ordinal))
             .Select(line => JsonDocument.Parse(line).RootElement.GetProperty("message").GetString()).ToList();
         Assert.That(collisions, Is.Empty, "steps that failed on the order's version");
+    }
+
+    private async Task SignalAsync(string signal, params EndpointTopology[] endpoints)
+    {
+        foreach (var endpoint in endpoints)
+        {
+            await Shell.RunAsync("kill", $"-{signal}", System.ProcessOf(endpoint.Name).Id.ToString(CultureInfo.InvariantCulture));
+        }
     }
 
     [Test]
