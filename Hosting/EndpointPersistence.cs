@@ -1,3 +1,4 @@
+using System.Data.Common;
 using JasperFx.Core;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.EntityFrameworkCore;
@@ -25,11 +26,27 @@ public static class EndpointPersistence
         // One connection pool per process, shared by EF Core, Wolverine's inbox and outbox and the health
         // checks: `Maximum Pool Size` in the connection string then caps what the process holds (with a pool
         // each, a process held twice that, and a few instances ran PostgreSQL out of connections).
-        var database = NpgsqlDataSource.Create(connections.Database);
+        var database = NpgsqlDataSource.Create(WithPreparedStatements(connections.Database));
         // Through a factory: the container then owns the pool and closes it when the host stops.
         builder.Services.AddSingleton(_ => database);
         builder.Services.AddDbContextWithWolverineIntegration<TDb>(db => db.UseEndpointDatabase(database));
         return database;
+    }
+
+    /// <summary>
+    /// Statements run twice are prepared and kept on their connection, unless the connection string says otherwise:
+    /// every handler sends the same few dozen statements, and parsing and planning them each time was a sixth of
+    /// PostgreSQL's work. Npgsql then resets a pooled connection without <c>DISCARD ALL</c>, which would drop them;
+    /// its reset still releases advisory locks, which Wolverine relies on (docs/performance.md).
+    /// </summary>
+    internal static string WithPreparedStatements(string connectionString)
+    {
+        // Npgsql's own builder knows every keyword, set or not: the plain one says which ones the string sets.
+        var given = new DbConnectionStringBuilder { ConnectionString = connectionString };
+        var connection = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!given.ContainsKey("Max Auto Prepare") && !given.ContainsKey("MaxAutoPrepare")) connection.MaxAutoPrepare = 32;
+        if (!given.ContainsKey("Auto Prepare Min Usages") && !given.ContainsKey("AutoPrepareMinUsages")) connection.AutoPrepareMinUsages = 2;
+        return connection.ConnectionString;
     }
 
     internal static void Configure(WolverineOptions opts, NpgsqlDataSource database)
