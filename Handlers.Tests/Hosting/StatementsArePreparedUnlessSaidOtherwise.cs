@@ -9,13 +9,13 @@ public class StatementsArePreparedUnlessSaidOtherwise
     [Test]
     public void A_connection_string_without_a_setting_gets_prepared_statements()
     {
-        var connection = new NpgsqlConnectionStringBuilder(EndpointPersistence.WithPreparedStatements("Host=db;Database=orders;Username=orders"));
+        var connection = new NpgsqlConnectionStringBuilder(EndpointPersistence.WithPreparedStatements("Host=db;Database=shop;Username=shop"));
 
         Assert.Multiple(() =>
         {
             Assert.That(connection.MaxAutoPrepare, Is.EqualTo(32));
             Assert.That(connection.AutoPrepareMinUsages, Is.EqualTo(2));
-            Assert.That(connection.Database, Is.EqualTo("orders"));
+            Assert.That(connection.Database, Is.EqualTo("shop"));
         });
     }
 
