@@ -69,7 +69,7 @@ public static class SagaLock
     public static async Task LockAsync<TSaga>(DbContext db, object id, CancellationToken cancellation)
         where TSaga : class
     {
-        if (db.Database.CurrentTransaction is null) throw new InvalidOperationException("A saga is locked inside the handler's transaction.");
+        if (db.Database.CurrentTransaction is null) throw new InvalidOperationException($"{typeof(TSaga).Name} is locked inside the handler's transaction, and this handler has none.");
         var statement = Statements.GetOrAdd((db.GetType(), typeof(TSaga)), _ => LockStatement(db, typeof(TSaga)));
         await db.Set<TSaga>().FromSqlRaw(statement, id).AsTracking().ToListAsync(cancellation).ConfigureAwait(false);
     }
