@@ -1,5 +1,4 @@
 using Conveyor.Topology;
-using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -186,17 +185,18 @@ public class AnOrderFlowsThroughTheSystem : SystemFixture
         // its row; without that, one of the two would fail on the order's version, roll back and run again.
         var logged = System.OutputOf(SystemTopology.Orders.Name).Count;
         var orders = new List<Placed>();
+        string[] answering = [SystemTopology.Payments.Name, SystemTopology.Inventory.Name];
         for (var i = 0; i < 5; i++)
         {
-            await SignalAsync("STOP", SystemTopology.Payments, SystemTopology.Inventory);
+            foreach (var name in answering) await System.PauseAsync(name);
             try
             {
                 orders.Add(await PlaceOrder("tok_ok"));
-                await SignalAsync("STOP", SystemTopology.Orders);
+                await System.PauseAsync(SystemTopology.Orders.Name);
             }
             finally
             {
-                await SignalAsync("CONT", SystemTopology.Payments, SystemTopology.Inventory);
+                foreach (var name in answering) await System.ResumeAsync(name);
             }
 
             try
@@ -206,7 +206,7 @@ public class AnOrderFlowsThroughTheSystem : SystemFixture
             }
             finally
             {
-                await SignalAsync("CONT", SystemTopology.Orders);
+                await System.ResumeAsync(SystemTopology.Orders.Name);
             }
         }
 
@@ -215,14 +215,6 @@ public class AnOrderFlowsThroughTheSystem : SystemFixture
             .Where(line => line.Contains(nameof(Wolverine.SagaConcurrencyException), StringComparison.Ordinal))
             .Select(line => JsonDocument.Parse(line).RootElement.GetProperty("message").GetString()).ToList();
         Assert.That(collisions, Is.Empty, "steps that failed on the order's version");
-    }
-
-    private async Task SignalAsync(string signal, params EndpointTopology[] endpoints)
-    {
-        foreach (var endpoint in endpoints)
-        {
-            await Shell.RunAsync("kill", $"-{signal}", System.ProcessOf(endpoint.Name).Id.ToString(CultureInfo.InvariantCulture));
-        }
     }
 
     [Test]

@@ -198,8 +198,23 @@ public sealed class RunningSystem : IAsyncDisposable
         var process = ProcessOf(processName);
         _stopped.Add(process);
         TestContext.Progress.WriteLine($"kill -9 {process.Id} ({processName})");
-        using (var kill = Process.Start("kill", ["-KILL", process.Id.ToString()])) await kill.WaitForExitAsync();
+        await SignalAsync(process, "KILL");
         await process.WaitForExitAsync();
+    }
+
+    /// <summary>
+    /// <c>kill -STOP</c> of one process: frozen until <see cref="ResumeAsync"/>, its connections open, so what the
+    /// broker delivers to it waits, as behind a long GC pause or a starved CPU.
+    /// </summary>
+    public Task PauseAsync(string processName) => SignalAsync(ProcessOf(processName), "STOP");
+
+    /// <summary><c>kill -CONT</c>: a process paused by <see cref="PauseAsync"/> carries on.</summary>
+    public Task ResumeAsync(string processName) => SignalAsync(ProcessOf(processName), "CONT");
+
+    private static async Task SignalAsync(Process process, string signal)
+    {
+        using var kill = Process.Start("kill", [$"-{signal}", process.Id.ToString()]);
+        await kill.WaitForExitAsync();
     }
 
     /// <summary>Starts an endpoint stopped or killed before again, and waits until it is ready.</summary>
