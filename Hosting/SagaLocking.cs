@@ -79,7 +79,11 @@ public static class SagaLock
         var entity = db.Model.FindEntityType(sagaType) ?? throw new InvalidOperationException($"{sagaType} is not mapped in {db.GetType().Name}.");
         var table = StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());
         var key = entity.FindPrimaryKey()!.Properties.Single().GetColumnName(table)!;
+        // The model's columns, not *: a prepared `SELECT *` fails once on each connection after another instance's
+        // migration adds a column ("cached plan must not change result type").
+        var columns = entity.GetProperties().Select(p => p.GetColumnName(table)!)
+            .Concat(entity.GetNavigations().Select(n => n.TargetEntityType).Where(t => t.IsMappedToJson()).Select(t => t.GetContainerColumnName()!));
         var sql = db.GetService<ISqlGenerationHelper>();
-        return $"SELECT * FROM {sql.DelimitIdentifier(table.Name, table.Schema)} WHERE {sql.DelimitIdentifier(key)} = {{0}} FOR UPDATE";
+        return $"SELECT {string.Join(", ", columns.Select(c => sql.DelimitIdentifier(c)))} FROM {sql.DelimitIdentifier(table.Name, table.Schema)} WHERE {sql.DelimitIdentifier(key)} = {{0}} FOR UPDATE";
     }
 }
