@@ -23,7 +23,7 @@
       chaos   the fault suite against the real processes: kill -9 of every process mid-burst, a surviving
               instance, PostgreSQL and RabbitMQ restarts, dropped connections, a slow and an absent SMTP
               server, a soak; report in .artifacts/chaos (-ChaosOrders: burst size, 100; -Soak: its length,
-              00:20:00; -SoakRate: orders/s, 15)
+              00:20:00; -SoakRate: orders/s, 7)
 
     Run it through ./build.sh, which restores the pinned PowerShell from the tool manifest first.
     The targets that touch the infrastructure (infra, up, demo, down, test, bench, chaos) need root: they
@@ -57,7 +57,7 @@ param(
     [ValidateRange(10, 10000)]
     [int] $ChaosOrders = 100,
     [TimeSpan] $Soak = [TimeSpan]::FromMinutes(20),
-    [double] $SoakRate = 15
+    [double] $SoakRate = 7
 )
 
 $ErrorActionPreference = 'Stop'
