@@ -115,7 +115,7 @@ function Start-Endpoints([switch] $Observed, [int] $Instance = 1, [switch] $ForB
         $name = if ($Instance -eq 1) { $endpoint.name } else { "$($endpoint.name)-$Instance" }
         $port = $endpoint.port + 100 * ($Instance - 1)
         # Development: plain HTTP on loopback. Deployed (Production) hosts redirect to HTTPS and send HSTS.
-        $environment = @{ DOTNET_ThreadPool_UnfairSemaphoreSpinLimit = '0'; ASPNETCORE_ENVIRONMENT = 'Development'; Urls = "http://127.0.0.1:$port" }
+        $environment = @{ ASPNETCORE_ENVIRONMENT = 'Development'; Urls = "http://127.0.0.1:$port" }
         if ($Observed) { $environment['Conveyor__Telemetry__OtlpEndpoint'] = "http://127.0.0.1:$OtlpHttpPort" }
         # What auditing costs: the bench runs the system once without the copies to audit.
         if ($NoAudit) { $environment['Conveyor__Audit__Enabled'] = 'false' }
