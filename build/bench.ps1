@@ -3,7 +3,7 @@
 
 # Settings run beside the default configuration, each a system phase of its own in the first run: an optimisation
 # tried before it goes into the code, or one that went in, undone, to show what it changes in the same run.
-# docs/performance.md lists what was tried and dropped (workstation GC, Npgsql auto-prepare, No Reset On Close).
+# docs/performance.md lists what was tried and dropped (workstation GC, No Reset On Close, no TLS to a local PostgreSQL, ...).
 $BenchVariants = @(
     @{ Name = 'dynamic-pgo'; What = 'dynamic PGO back on (DOTNET_TieredPGO=1, the runtime default)'; Settings = @{ DOTNET_TieredPGO = '1' } }
     @{ Name = 'no-spinning'; What = 'thread pool workers sleep at once instead of spinning first (DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0)'; Settings = @{ DOTNET_ThreadPool_UnfairSemaphoreSpinLimit = '0' } }
